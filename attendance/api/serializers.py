@@ -1,0 +1,135 @@
+"""Input and output shapes of the engine's API. Inputs resolve attendees inside the caller's organization."""
+
+from rest_framework import serializers
+
+from attendance import registry
+from attendance.exceptions import AttendeeNotFound
+from attendance.models import CheckIn, Correction, CorrectionKind, Member, Refusal
+
+
+def resolve_attendee(organization, data: dict):
+    """Find the attendee an input names (type+id, or a member's QR token or RFID tag) in `organization`."""
+    if data.get("qr_token"):
+        attendee = Member.objects.filter(organization=organization, qr_token=data["qr_token"]).first()
+    elif data.get("rfid_tag"):
+        attendee = Member.objects.filter(organization=organization, rfid_tag=data["rfid_tag"]).first()
+    else:
+        model = registry.attendee_model(data.get("attendee_type") or "member")
+        attendee = model.objects.filter(organization=organization, pk=data["attendee_id"]).first()
+    if attendee is None:
+        raise AttendeeNotFound("No such attendee in this organization.")
+    return attendee
+
+
+class AttendeeRefSerializer(serializers.Serializer):
+    attendee_type = serializers.CharField(required=False, default="member", help_text="member, staff, ...")
+    attendee_id = serializers.IntegerField(required=False, min_value=1)
+    qr_token = serializers.CharField(required=False, max_length=64)
+    rfid_tag = serializers.CharField(required=False, max_length=64)
+
+    def validate(self, attrs):
+        if not (attrs.get("attendee_id") or attrs.get("qr_token") or attrs.get("rfid_tag")):
+            raise serializers.ValidationError("Name the attendee: attendee_id (with attendee_type), qr_token or rfid_tag.")
+        return attrs
+
+
+class CheckInInputSerializer(AttendeeRefSerializer):
+    method = serializers.CharField(required=False, default="api", max_length=32)
+    at = serializers.DateTimeField(required=False, help_text="When it happened (default: now). ISO 8601.")
+    expected_checkout_at = serializers.DateTimeField(required=False, allow_null=True)
+    location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
+    notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    metadata = serializers.DictField(required=False, default=dict)
+
+    def validate_method(self, value):
+        registry.check_method(value)
+        return value
+
+
+class CheckOutInputSerializer(AttendeeRefSerializer):
+    at = serializers.DateTimeField(required=False)
+    notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class CheckOutByIdInputSerializer(serializers.Serializer):
+    at = serializers.DateTimeField(required=False)
+    notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class BulkItemSerializer(AttendeeRefSerializer):
+    action = serializers.ChoiceField(choices=["check_in", "check_out"])
+    at = serializers.DateTimeField()
+    event_id = serializers.CharField(max_length=100)
+    method = serializers.CharField(required=False, max_length=32)
+    location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
+
+
+class BulkInputSerializer(serializers.Serializer):
+    items = BulkItemSerializer(many=True, allow_empty=False, max_length=1000)
+
+
+class CheckInSerializer(serializers.ModelSerializer):
+    attendee_type = serializers.SerializerMethodField()
+    duration_seconds = serializers.IntegerField(read_only=True)
+    is_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = CheckIn
+        fields = [
+            "id", "attendee_type", "attendee_id", "checked_in_at", "checked_out_at", "expected_checkout_at",
+            "duration_seconds", "is_open", "method", "source", "kind", "auto_closed", "late_minutes",
+            "early_leave_minutes", "location", "device", "notes", "metadata", "external_id",
+        ]
+
+    def get_attendee_type(self, obj) -> str:
+        return obj.attendee_type.model
+
+
+class RefusalSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Refusal
+        fields = ["id", "attendee_id", "attempted_at", "method", "source", "code", "detail", "location", "device", "metadata"]
+
+
+class MemberSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Member
+        fields = [
+            "id", "first_name", "last_name", "email", "phone", "status", "qr_token", "rfid_tag",
+            "attendance_enabled", "total_visits", "visits_this_month", "first_visit_at", "last_visit_at",
+            "session_active", "session_check_in_id", "session_expected_checkout_at", "created_at",
+        ]
+        read_only_fields = ["qr_token"]
+
+
+class CorrectionInputSerializer(AttendeeRefSerializer):
+    kind = serializers.ChoiceField(choices=CorrectionKind.choices)
+    check_in_id = serializers.IntegerField(required=False, min_value=1)
+    proposed_checked_in_at = serializers.DateTimeField(required=False)
+    proposed_checked_out_at = serializers.DateTimeField(required=False)
+    reason = serializers.CharField(max_length=2000)
+
+
+class DecisionInputSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Correction
+        fields = [
+            "id", "attendee_id", "check_in", "kind", "proposed_checked_in_at", "proposed_checked_out_at", "reason",
+            "status", "submitted_by", "submitted_at", "decided_by", "decided_at", "decision_note",
+        ]
+
+
+class PeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(required=False, help_text="Local date, default 29 days before end.")
+    end = serializers.DateField(required=False, help_text="Local date, default today.")
+
+    def validate(self, attrs):
+        if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
+            raise serializers.ValidationError("start must be on or before end.")
+        if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 366:
+            raise serializers.ValidationError("The period may span at most 366 days.")
+        return attrs

@@ -1,0 +1,290 @@
+"""The engine's REST API. Views parse input, call a service or selector, and shape the output."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from attendance import selectors, services
+from attendance.api import serializers as s
+from attendance.api.filters import CheckInFilter, RefusalFilter
+from attendance.exceptions import CheckInNotFound
+from attendance.models import CheckIn, Correction, Member
+from config.errors import DomainError
+from organizations.dates import local_today
+from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind
+from organizations.permissions import principal_user
+
+DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
+
+
+class OrgScopedMixin:
+    """Helpers for views whose organization is `request.principal.organization`."""
+
+    @property
+    def organization(self):
+        return self.request.principal.organization
+
+    @property
+    def actor(self):
+        return principal_user(self.request)
+
+    @property
+    def device(self):
+        return self.request.principal.device
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key", location=OpenApiParameter.HEADER, required=False,
+    description="Retries with the same key record once and answer the same.",
+)
+
+
+class CheckInViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Check-ins of the caller's organization."""
+
+    serializer_class = s.CheckInSerializer
+    filterset_class = CheckInFilter
+    allowed_roles = WORKER_ROLES
+    allow_devices = DEVICE_KINDS
+
+    def get_queryset(self):
+        return selectors.check_ins_for(self.organization).order_by("-checked_in_at", "-id")
+
+    @extend_schema(request=s.CheckInInputSerializer, responses={201: s.CheckInSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    def create(self, request):
+        data = _valid(s.CheckInInputSerializer, request.data)
+        attendee = s.resolve_attendee(self.organization, data)
+        result = services.check_in(
+            organization=self.organization, attendee=attendee, method=data["method"], source="api",
+            at=data.get("at"), expected_checkout_at=data.get("expected_checkout_at"), location=data["location"],
+            notes=data["notes"], metadata=data["metadata"], device=self.device, actor=self.actor,
+            idempotency_key=request.headers.get("Idempotency-Key") or None,
+        )
+        body = s.CheckInSerializer(result.check_in).data
+        if not result.created:
+            body_status = status.HTTP_201_CREATED if request.headers.get("Idempotency-Key") else status.HTTP_200_OK
+            return Response(body, status=body_status, headers={"Idempotent-Replayed": "true"})
+        return Response(body, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.CheckOutByIdInputSerializer, responses={200: s.CheckInSerializer})
+    @action(detail=True, methods=["post"], url_path="check-out")
+    def check_out(self, request, pk=None):
+        data = _valid(s.CheckOutByIdInputSerializer, request.data)
+        row = self.get_object()
+        row = services.check_out(
+            organization=self.organization, check_in=row, at=data.get("at"), notes=data["notes"],
+            actor=self.actor, device=self.device,
+        )
+        return Response(s.CheckInSerializer(row).data)
+
+    @extend_schema(request=s.BulkInputSerializer, responses={200: dict})
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """A device's offline batch: idempotent by event_id, applied in time order, one result per item."""
+        data = _valid(s.BulkInputSerializer, request.data)
+        items, results = [], []
+        for raw in data["items"]:
+            try:
+                items.append({**raw, "attendee": s.resolve_attendee(self.organization, raw)})
+            except DomainError as error:
+                items.append(None)
+                results.append((len(items) - 1, {"event_id": raw["event_id"], "status": "refused", "code": error.code, "detail": error.detail}))
+        valid = [(i, item) for i, item in enumerate(items) if item is not None]
+        recorded = services.record_bulk(
+            organization=self.organization, device=self.device, items=[item for _, item in valid], actor=self.actor
+        )
+        merged = dict(results)
+        for (original_index, _), result in zip(valid, recorded):
+            merged[original_index] = {**result, "index": original_index}
+        ordered = [{"index": i, **merged[i]} for i in range(len(items))]
+        summary = {}
+        for result in ordered:
+            summary[result["status"]] = summary.get(result["status"], 0) + 1
+        return Response({"summary": summary, "results": ordered})
+
+    def get_object(self):
+        row = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if row is None:
+            raise CheckInNotFound("No such check-in in this organization.")
+        return row
+
+
+class CheckOutView(OrgScopedMixin, APIView):
+    """Close the named attendee's open session."""
+
+    allowed_roles = WORKER_ROLES
+    allow_devices = DEVICE_KINDS
+
+    @extend_schema(request=s.CheckOutInputSerializer, responses={200: s.CheckInSerializer})
+    def post(self, request):
+        data = _valid(s.CheckOutInputSerializer, request.data)
+        attendee = s.resolve_attendee(self.organization, data)
+        row = services.check_out(
+            organization=self.organization, attendee=attendee, at=data.get("at"), notes=data["notes"],
+            actor=self.actor, device=self.device,
+        )
+        return Response(s.CheckInSerializer(row).data)
+
+
+class ToggleView(OrgScopedMixin, APIView):
+    """Check in if out, out if in."""
+
+    allowed_roles = WORKER_ROLES
+    allow_devices = DEVICE_KINDS
+
+    @extend_schema(request=s.CheckInInputSerializer, responses={200: dict})
+    def post(self, request):
+        data = _valid(s.CheckInInputSerializer, request.data)
+        attendee = s.resolve_attendee(self.organization, data)
+        action_taken, row = services.toggle(
+            organization=self.organization, attendee=attendee, at=data.get("at"), method=data["method"],
+            location=data["location"], actor=self.actor, device=self.device, source="api",
+        )
+        return Response({"action": action_taken, "check_in": s.CheckInSerializer(row).data})
+
+
+class OccupancyView(OrgScopedMixin, APIView):
+    allowed_roles = WORKER_ROLES
+    allow_devices = True
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        return Response(selectors.occupancy(organization=self.organization))
+
+
+class DashboardView(OrgScopedMixin, APIView):
+    allowed_roles = MANAGER_ROLES | {"receptionist"}
+
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    def get(self, request):
+        period = _period(request, self.organization)
+        return Response(selectors.dashboard(organization=self.organization, start=period[0], end=period[1]))
+
+
+class HistoryView(OrgScopedMixin, APIView):
+    allowed_roles = WORKER_ROLES
+
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    def get(self, request, attendee_type, attendee_id):
+        attendee = s.resolve_attendee(self.organization, {"attendee_type": attendee_type, "attendee_id": attendee_id})
+        start, end = _period(request, self.organization, default_days=90)
+        return Response(selectors.history(organization=self.organization, attendee=attendee, start=start, end=end))
+
+
+class RefusalListView(OrgScopedMixin, generics.ListAPIView):
+    serializer_class = s.RefusalSerializer
+    filterset_class = RefusalFilter
+    allowed_roles = WORKER_ROLES
+
+    def get_queryset(self):
+        return self.organization.refusals.order_by("-attempted_at", "-id")
+
+
+class MemberViewSet(OrgScopedMixin, viewsets.ModelViewSet):
+    serializer_class = s.MemberSerializer
+    allowed_roles = WORKER_ROLES
+    filterset_fields = ["status", "email", "phone"]
+
+    def get_permissions(self):
+        if self.action in ("destroy",):
+            self.allowed_roles = MANAGER_ROLES
+        elif self.action not in ("list", "retrieve"):
+            self.allowed_roles = DESK_ROLES
+        return super().get_permissions()
+
+    def get_queryset(self):
+        queryset = Member.objects.filter(organization=self.organization)
+        query = self.request.query_params.get("q")
+        if query:
+            from django.db.models import Q
+
+            queryset = queryset.filter(
+                Q(first_name__icontains=query) | Q(last_name__icontains=query)
+                | Q(email__icontains=query) | Q(phone__icontains=query)
+            )
+        return queryset
+
+    def perform_create(self, serializer):
+        serializer.save(organization=self.organization)
+
+    @extend_schema(request=None, responses={200: s.MemberSerializer})
+    @action(detail=True, methods=["post"], url_path="rotate-qr")
+    def rotate_qr(self, request, pk=None):
+        from attendance.models import new_qr_token
+        from organizations.services import audit_log_record
+
+        member = self.get_object()
+        with transaction.atomic():
+            member.qr_token = new_qr_token()
+            member.save(update_fields=["qr_token"])
+            audit_log_record(organization=self.organization, action="member.qr_rotated", actor=self.actor, target=member)
+        return Response(s.MemberSerializer(member).data)
+
+
+class CorrectionViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.CorrectionSerializer
+    allowed_roles = WORKER_ROLES | {"member"}
+    filterset_fields = ["status", "kind"]
+
+    def get_queryset(self):
+        queryset = Correction.objects.filter(organization=self.organization)
+        if self.request.principal.role not in MANAGER_ROLES:
+            queryset = queryset.filter(submitted_by=self.actor)
+        return queryset
+
+    @extend_schema(request=s.CorrectionInputSerializer, responses={201: s.CorrectionSerializer})
+    def create(self, request):
+        data = _valid(s.CorrectionInputSerializer, request.data)
+        attendee = s.resolve_attendee(self.organization, data)
+        check_in = None
+        if data.get("check_in_id"):
+            check_in = CheckIn.objects.filter(organization=self.organization, pk=data["check_in_id"]).first()
+            if check_in is None:
+                raise CheckInNotFound("No such check-in in this organization.")
+        correction = services.correction_submit(
+            organization=self.organization, attendee=attendee, kind=data["kind"], reason=data["reason"],
+            check_in=check_in, proposed_checked_in_at=data.get("proposed_checked_in_at"),
+            proposed_checked_out_at=data.get("proposed_checked_out_at"), submitted_by=self.actor,
+        )
+        return Response(s.CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+    def _decide(self, request, decide):
+        if request.principal.role not in MANAGER_ROLES:
+            raise DomainError("Only an owner or admin may decide corrections.", code="permission_denied", status_code=403)
+        data = _valid(s.DecisionInputSerializer, request.data)
+        correction = self.get_object()
+        correction = decide(correction=correction, actor=self.actor, note=data["note"])
+        return Response(s.CorrectionSerializer(correction).data)
+
+    @extend_schema(request=s.DecisionInputSerializer, responses={200: s.CorrectionSerializer})
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        return self._decide(request, services.correction_approve)
+
+    @extend_schema(request=s.DecisionInputSerializer, responses={200: s.CorrectionSerializer})
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        return self._decide(request, services.correction_reject)
+
+
+def _valid(serializer_class, data):
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _period(request, organization, default_days: int = 30):
+    data = _valid(s.PeriodSerializer, request.query_params)
+    end = data.get("end") or local_today(organization.tz)
+    start = data.get("start") or end - timedelta(days=default_days - 1)
+    if start > end:
+        raise DomainError("start must be on or before end.", code="invalid_period")
+    return start, end
+
+
+

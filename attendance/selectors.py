@@ -1,0 +1,202 @@
+"""The engine's reads: occupancy, dashboard and an attendee's history.
+
+Every query is bounded by the period asked for and served by an index, so the number of queries is
+fixed and their cost follows the period's rows, not the whole history.
+"""
+
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Count, Q
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.utils import timezone
+
+from attendance import registry
+from attendance.models import CheckIn, MonthlyRollup
+from organizations.dates import local_today, period_bounds
+from organizations.models import Organization
+
+TOP_LIMIT = 10
+AT_RISK_LIMIT = 20
+
+
+def occupancy(*, organization: Organization) -> dict:
+    """Who is in right now: the total and the count per location."""
+    rows = (
+        CheckIn.objects.filter(organization=organization, checked_out_at__isnull=True)
+        .values("location")
+        .annotate(n=Count("id"))
+        .order_by("location")
+    )
+    by_location = {row["location"] or "": row["n"] for row in rows}
+    return {"total": sum(by_location.values()), "by_location": by_location, "at": timezone.now().isoformat()}
+
+
+def check_ins_for(organization: Organization):
+    return CheckIn.objects.filter(organization=organization).select_related("attendee_type", "device")
+
+
+def _names(pairs: list[tuple[int, int]]) -> dict[tuple[int, int], str]:
+    """Display names for (content type id, attendee id) pairs: one query per attendee model."""
+    by_type: dict[int, list[int]] = {}
+    for type_id, attendee_id in pairs:
+        by_type.setdefault(type_id, []).append(attendee_id)
+    names = {}
+    for type_id, ids in by_type.items():
+        model = registry.model_for_content_type_id(type_id)
+        for attendee in model.objects.filter(pk__in=ids):
+            names[(type_id, attendee.pk)] = attendee.attendance_name()
+    return names
+
+
+def _engagement_band(visits: int, weeks: float) -> str:
+    rate = visits / weeks
+    if rate >= 2:
+        return "high"
+    return "medium" if rate >= 1 else "low"
+
+
+def dashboard(*, organization: Organization, start: date, end: date, at_risk_days: int | None = None) -> dict:
+    """Figures for the local dates start..end (both included), in the organization's time zone.
+
+    Engagement bands are visits per week in the period: high ≥ 2, medium ≥ 1, low > 0; enabled
+    attendees with no visit are inactive. At-risk attendees have had no visit for `at_risk_days`.
+    """
+    tz = organization.tz
+    lo, hi = period_bounds(start, end, tz)
+    rows = CheckIn.objects.filter(organization=organization, checked_in_at__gte=lo, checked_in_at__lt=hi)
+    days = (end - start).days + 1
+    weeks = max(days / 7, 1 / 7)
+
+    per_day = {
+        row["day"]: row["n"]
+        for row in rows.annotate(day=TruncDate("checked_in_at", tzinfo=tz)).values("day").annotate(n=Count("id")).order_by()
+    }
+    per_hour = {
+        row["hour"]: row["n"]
+        for row in rows.annotate(hour=ExtractHour("checked_in_at", tzinfo=tz)).values("hour").annotate(n=Count("id")).order_by()
+    }
+    per_weekday = {
+        row["wd"]: row["n"]
+        for row in rows.annotate(wd=ExtractIsoWeekDay("checked_in_at", tzinfo=tz)).values("wd").annotate(n=Count("id")).order_by()
+    }
+    per_attendee = list(
+        rows.values("attendee_type_id", "attendee_id").annotate(n=Count("id"), seconds_n=Count("duration")).order_by("-n")
+    )
+    total_visits = sum(per_day.values())
+
+    bands = {"high": 0, "medium": 0, "low": 0, "inactive": 0}
+    for entry in per_attendee:
+        bands[_engagement_band(entry["n"], weeks)] += 1
+
+    at_risk_days = at_risk_days or organization.option("at_risk_days", settings.ATTENDANCE_AT_RISK_DAYS)
+    risk_cutoff = timezone.now() - timedelta(days=at_risk_days)
+    enabled_total = 0
+    at_risk = []
+    at_risk_count = 0
+    for model in registry.registered_models():
+        ct = ContentType.objects.get_for_model(model)
+        scoped = model.objects.filter(organization=organization, attendance_enabled=True)
+        counts = scoped.aggregate(
+            total=Count("pk"),
+            risk=Count("pk", filter=Q(last_visit_at__lt=risk_cutoff)),
+        )
+        enabled_total += counts["total"]
+        at_risk_count += counts["risk"]
+        if counts["risk"]:
+            for attendee in scoped.filter(last_visit_at__lt=risk_cutoff).order_by("last_visit_at")[:AT_RISK_LIMIT]:
+                at_risk.append(
+                    {
+                        "attendee_type": registry.label_for(model),
+                        "attendee_id": attendee.pk,
+                        "name": attendee.attendance_name(),
+                        "last_visit_at": attendee.last_visit_at.isoformat(),
+                        "days_absent": (timezone.now() - attendee.last_visit_at).days,
+                        "content_type_id": ct.pk,
+                    }
+                )
+    at_risk.sort(key=lambda a: a["last_visit_at"])
+    active = len(per_attendee)
+    bands["inactive"] = max(enabled_total - active, 0)
+
+    top = per_attendee[:TOP_LIMIT]
+    names = _names([(t["attendee_type_id"], t["attendee_id"]) for t in top])
+    return {
+        "period": {"start": start.isoformat(), "end": end.isoformat(), "time_zone": organization.time_zone},
+        "totals": {
+            "visits": total_visits,
+            "unique_attendees": active,
+            "enabled_attendees": enabled_total,
+            "activation_rate": round(100 * active / enabled_total, 1) if enabled_total else 0.0,
+            "average_visits_per_day": round(total_visits / days, 2),
+        },
+        "visits_per_day": [
+            {"date": (start + timedelta(days=i)).isoformat(), "visits": per_day.get(start + timedelta(days=i), 0)}
+            for i in range(days)
+        ],
+        "time_slots": [{"hour": h, "visits": per_hour.get(h, 0)} for h in range(24)],
+        "weekdays": [{"weekday": d, "visits": per_weekday.get(d, 0)} for d in range(1, 8)],
+        "engagement": bands,
+        "top_attendees": [
+            {
+                "attendee_type": registry.label_for(registry.model_for_content_type_id(t["attendee_type_id"])),
+                "attendee_id": t["attendee_id"],
+                "name": names.get((t["attendee_type_id"], t["attendee_id"]), ""),
+                "visits": t["n"],
+            }
+            for t in top
+        ],
+        "at_risk": {"days": at_risk_days, "count": at_risk_count, "attendees": [
+            {k: v for k, v in a.items() if k != "content_type_id"} for a in at_risk[:AT_RISK_LIMIT]
+        ]},
+    }
+
+
+def history(*, organization: Organization, attendee, start: date | None = None, end: date | None = None, limit: int = 200) -> dict:
+    """An attendee's sessions (newest first) with durations, and their monthly summaries."""
+    tz = organization.tz
+    ct = registry.content_type_for(attendee)
+    sessions = CheckIn.objects.filter(organization=organization, attendee_type=ct, attendee_id=attendee.pk)
+    end = end or local_today(tz)
+    start = start or (end - timedelta(days=90))
+    lo, hi = period_bounds(start, end, tz)
+    sessions = sessions.filter(checked_in_at__gte=lo, checked_in_at__lt=hi).order_by("-checked_in_at")[:limit]
+    months = MonthlyRollup.objects.filter(attendee_type=ct, attendee_id=attendee.pk).order_by("-month")[:24]
+    return {
+        "attendee": {
+            "attendee_type": registry.label_for(attendee),
+            "attendee_id": attendee.pk,
+            "name": attendee.attendance_name(),
+            "total_visits": attendee.total_visits,
+            "first_visit_at": attendee.first_visit_at,
+            "last_visit_at": attendee.last_visit_at,
+            "checked_in": attendee.session_active,
+        },
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "sessions": [
+            {
+                "id": s.pk,
+                "checked_in_at": s.checked_in_at,
+                "checked_out_at": s.checked_out_at,
+                "duration_seconds": s.duration_seconds,
+                "method": s.method,
+                "kind": s.kind,
+                "auto_closed": s.auto_closed,
+                "late_minutes": s.late_minutes,
+                "early_leave_minutes": s.early_leave_minutes,
+                "location": s.location,
+            }
+            for s in sessions
+        ],
+        "months": [
+            {
+                "month": m.month.strftime("%Y-%m"),
+                "visits": m.visits,
+                "seconds_present": m.seconds_present,
+                "days_present": m.days_present,
+                "kinds": m.kinds,
+            }
+            for m in months
+        ],
+    }

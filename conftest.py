@@ -1,0 +1,36 @@
+"""Test set-up shared by every app: Celery runs tasks eagerly, and the fixed cast of people."""
+
+import os
+
+import pytest
+
+os.environ.setdefault("DJANGO_ENV", "test")
+
+
+def pytest_configure(config):
+    from config.celery import app
+
+    app.conf.task_always_eager = True
+    app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _isolated_channel_layer(settings):
+    """Every test gets a fresh channel layer (in-memory, or Redis with a per-test prefix)."""
+    import uuid
+
+    from channels.layers import channel_layers
+
+    if settings.REDIS_URL:
+        settings.CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [{"address": settings.REDIS_URL}], "prefix": f"test-{uuid.uuid4().hex[:8]}"},
+            }
+        }
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+from tests.fixtures import *  # noqa: E402,F401,F403

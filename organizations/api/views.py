@@ -1,0 +1,106 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from organizations.models import MANAGER_ROLES, DeviceKey, DeviceKind, Role
+from organizations.permissions import principal_user
+from organizations.services import device_key_create, device_key_revoke
+
+
+class TokenInputSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"})
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    authentication_classes = []
+    permission_classes = []
+
+    @extend_schema(request=TokenInputSerializer, responses={200: dict})
+    def post(self, request):
+        from django.contrib.auth import authenticate
+
+        data = TokenInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None:
+            return Response(
+                {"code": "invalid_credentials", "detail": "Wrong username or password."},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class MeView(APIView):
+    allowed_roles = set(Role.values)
+
+    @extend_schema(responses={200: dict})
+    def get(self, request):
+        principal = request.principal
+        user = principal_user(request)
+        return Response(
+            {
+                "user": {"id": user.pk, "username": user.username} if user else None,
+                "device": {"id": principal.device.pk, "name": principal.device.name} if principal.device else None,
+                "organization": {
+                    "slug": principal.organization.slug,
+                    "name": principal.organization.name,
+                    "time_zone": principal.organization.time_zone,
+                },
+                "role": principal.role,
+                "organizations": [
+                    {"slug": m.organization.slug, "role": m.role}
+                    for m in (user.memberships.select_related("organization") if user else [])
+                ],
+            }
+        )
+
+
+class DeviceKeySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeviceKey
+        fields = ["id", "name", "kind", "prefix", "created_at", "last_used_at", "revoked_at"]
+        read_only_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
+
+
+class DeviceKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=120)
+    kind = serializers.ChoiceField(choices=DeviceKind.choices, default=DeviceKind.KIOSK)
+
+
+class DeviceKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Kiosk, terminal and screen keys. The key is shown once, in the create response."""
+
+    serializer_class = DeviceKeySerializer
+    allowed_roles = MANAGER_ROLES
+
+    def get_queryset(self):
+        return DeviceKey.objects.filter(organization=self.request.principal.organization).order_by("name")
+
+    @extend_schema(request=DeviceKeyCreateSerializer, responses={201: dict})
+    def create(self, request):
+        data = DeviceKeyCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        organization = request.principal.organization
+        if DeviceKey.objects.filter(organization=organization, name=data.validated_data["name"]).exists():
+            return Response(
+                {"code": "duplicate_name", "detail": "A device with this name exists; choose another name."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        device, raw_key = device_key_create(organization=organization, actor=principal_user(request), **data.validated_data)
+        return Response({**DeviceKeySerializer(device).data, "key": raw_key}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={200: DeviceKeySerializer})
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        device = device_key_revoke(device=self.get_object(), actor=principal_user(request))
+        return Response(DeviceKeySerializer(device).data)
+
+
+

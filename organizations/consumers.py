@@ -1,0 +1,53 @@
+"""WebSocket consumers. They authenticate on connect and never write; writes go through HTTP."""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.http import Http404
+
+from organizations.realtime import organization_channel
+from organizations.tenancy import resolve_principal
+
+
+class OrganizationConsumer(AsyncJsonWebsocketConsumer):
+    """Streams an organization's events to signed-in members or its display keys.
+
+    Subclasses set `url_kwarg` and override `group_name` to serve another channel.
+    Each message is `{"event": <name>, "data": <payload>}`.
+    """
+
+    url_kwarg = "org_slug"
+
+    def group_name(self, principal) -> str:
+        return organization_channel(principal.organization.slug)
+
+    def is_allowed(self, principal) -> bool:
+        return True
+
+    async def connect(self):
+        slug = self.scope["url_route"]["kwargs"][self.url_kwarg]
+        user = self.scope.get("user")
+        device = self.scope.get("device")
+        try:
+            principal = await database_sync_to_async(resolve_principal)(
+                user=None if device else user, device=device, slug=slug
+            )
+        except Http404:
+            principal = None
+        if principal is None or not self.is_allowed(principal):
+            await self.close(code=4403)
+            return
+        self.principal = principal
+        self.group = self.group_name(principal)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if getattr(self, "group", None):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs):
+        if content.get("type") == "ping":
+            await self.send_json({"event": "pong", "data": {}})
+
+    async def broadcast_event(self, message):
+        await self.send_json({"event": message["event"], "data": message["payload"]})

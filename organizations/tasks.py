@@ -1,0 +1,28 @@
+import logging
+
+from celery import shared_task
+
+from organizations.pusher_client import get_pusher
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    bind=True,
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=8,
+    acks_late=True,
+)
+def pusher_trigger(self, channel: str, event: str, payload: dict) -> None:
+    """Trigger `event` on Pusher; failures are logged and retried with backoff."""
+    try:
+        get_pusher().trigger(channel, event, payload)
+    except Exception as exc:
+        logger.warning(
+            "Pusher trigger %s/%s failed (attempt %s of %s): %s",
+            channel, event, self.request.retries + 1, self.max_retries + 1, exc,
+        )
+        raise
