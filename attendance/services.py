@@ -434,6 +434,84 @@ def _checkout_kwargs(kwargs: dict) -> dict:
     return {k: v for k, v in kwargs.items() if k in {"source", "actor", "device", "notes"}}
 
 
+# --- sessions known after the fact -------------------------------------------------------------
+
+
+def session_record(
+    *,
+    organization: Organization,
+    attendee,
+    checked_in_at: datetime,
+    checked_out_at: datetime,
+    source: str,
+    external_id: str,
+    method: str = "manual",
+    kind: str = Kind.VISIT,
+    metadata: dict | None = None,
+) -> CheckInResult:
+    """Record a closed session whose times come from elsewhere (a Meet call, an import).
+
+    Idempotent by (source, external_id): a second call with the same times changes nothing; with
+    new times (a call that went on) it updates the row and the rollups. It does not touch the
+    attendee's open session, so it may overlap one.
+    """
+    registry.check_method(method)
+    _check_organization(organization, attendee)
+    if checked_out_at < checked_in_at:
+        raise DomainError("The session ends before it starts.", code="checkout_before_checkin")
+    tz = organization.tz
+    with transaction.atomic():
+        locked = attendee_get_for_update(attendee)
+        row = CheckIn.objects.filter(organization=organization, source=source, external_id=external_id).first()
+        if row is not None:
+            if row.checked_in_at == checked_in_at and row.checked_out_at == checked_out_at:
+                return CheckInResult(check_in=row, created=False)
+            old_month = month_start(local_date(row.checked_in_at, tz))
+            old_seconds = row.duration_seconds or 0
+            row.checked_in_at, row.checked_out_at = checked_in_at, checked_out_at
+            row.duration = checked_out_at - checked_in_at
+            row.metadata = {**row.metadata, **(metadata or {})}
+            row.save(update_fields=["checked_in_at", "checked_out_at", "duration", "metadata"])
+            new_month = month_start(local_date(checked_in_at, tz))
+            if old_month == new_month and local_date(checked_in_at, tz) == local_date(row.checked_in_at, tz):
+                MonthlyRollup.objects.filter(
+                    attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id, month=new_month
+                ).update(seconds_present=F("seconds_present") + (row.duration_seconds - old_seconds))
+            else:
+                _rebuild(organization, attendee_type_id=row.attendee_type_id, attendee_ids=[locked.pk],
+                         months={old_month, new_month})
+            return CheckInResult(check_in=row, created=False)
+        row = CheckIn.objects.create(
+            organization=organization, attendee_type=registry.content_type_for(locked), attendee_id=locked.pk,
+            checked_in_at=checked_in_at, checked_out_at=checked_out_at, duration=checked_out_at - checked_in_at,
+            method=method, source=source, kind=kind, metadata=dict(metadata or {}), external_id=external_id,
+        )
+        day = local_date(checked_in_at, tz)
+        start, end = day_bounds(day, tz)
+        first_today = not CheckIn.objects.filter(
+            attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id,
+            checked_in_at__gte=start, checked_in_at__lt=end,
+        ).exclude(pk=row.pk).exists()
+        rollup = _rollup_for_update(organization, row.attendee_type_id, row.attendee_id, month_start(day))
+        rollup.visits += 1
+        rollup.days_present += 1 if first_today else 0
+        rollup.seconds_present += row.duration_seconds
+        rollup.kinds[kind] = rollup.kinds.get(kind, 0) + 1
+        rollup.save(update_fields=["visits", "days_present", "seconds_present", "kinds"])
+        locked.total_visits += 1
+        if month_start(day) == month_start(local_today(tz)):
+            locked.visits_this_month = (locked.visits_this_month if locked.visits_month == month_start(day) else 0) + 1
+            locked.visits_month = month_start(day)
+        if locked.first_visit_at is None or checked_in_at < locked.first_visit_at:
+            locked.first_visit_at = checked_in_at
+        if locked.last_visit_at is None or checked_in_at > locked.last_visit_at:
+            locked.last_visit_at = checked_in_at
+        locked.save(update_fields=["total_visits", "visits_this_month", "visits_month", "first_visit_at", "last_visit_at"])
+        transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=row), robust=True)
+        transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)
+    return CheckInResult(check_in=row, created=True)
+
+
 # --- offline batches ---------------------------------------------------------------------------
 
 
