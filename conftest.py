@@ -6,6 +6,8 @@ import pytest
 
 os.environ.setdefault("DJANGO_ENV", "test")
 
+pytest_plugins = ["tests.fixtures"]
+
 
 def pytest_configure(config):
     from config.celery import app
@@ -32,5 +34,3 @@ def _isolated_channel_layer(settings):
     yield
     channel_layers.backends.clear()
 
-
-from tests.fixtures import *  # noqa: E402,F401,F403

@@ -1,6 +1,8 @@
 """The fixed cast for permission tests: an organization with an owner, a colleague (receptionist),
 a staff worker, a plain member, and an outsider who owns another organization."""
 
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -90,3 +92,83 @@ def kiosk(org):
     client.device = device
     client.raw_key = raw_key
     return client
+
+
+# --- live ASGI server and browser ------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
+class LiveServer:
+    def __init__(self, url: str):
+        self.url = url
+        self.ws_url = url.replace("http://", "ws://")
+
+    def __str__(self):
+        return self.url
+
+
+@pytest.fixture
+def asgi_live_server(transactional_db):
+    """Serve config.asgi (HTTP + WebSocket) with uvicorn in a thread, against the test database."""
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from config.asgi import application
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start within 10 s")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API keeps a loop in this thread
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    """A headless Debian Chromium driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (CI installs it)")
+    browser = _playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+def logged_in_context(browser, live_server, user, **context_options):
+    """A browser context carrying a session cookie for `user` (no login form round-trip)."""
+    from django.conf import settings
+    from django.test import Client
+
+    django_client = Client()
+    django_client.force_login(user)
+    session_cookie = django_client.cookies[settings.SESSION_COOKIE_NAME].value
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, **context_options)
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": str(live_server)}])
+    return context
