@@ -1,0 +1,139 @@
+"""The gym's door rules and update table, run by the engine inside the check-in transaction.
+
+The engine has already locked the member row when these hooks run, and the profile is read after
+that lock: two simultaneous scans of one member are serialized, the second sees the first's
+`last_visit_at` and is refused with `anti_passback`.
+
+| entry                  | visit | last_visit_at | last_checkin_date | current_streak | streak_freeze_until |
+|------------------------|-------|---------------|-------------------|----------------|---------------------|
+| member, QR or manual   | yes   | yes           | if gamification   | if gamification| cleared when used   |
+| member, biometric      | yes   | yes           | if gamification   | if gamification| untouched           |
+| staff                  | yes   | yes           | no                | no             | untouched           |
+| courtesy               | yes   | no            | no                | no             | untouched           |
+"""
+
+from datetime import timedelta
+
+from django.db import transaction
+
+from attendance import events
+from attendance.exceptions import Refused
+from attendance.models import Member
+from attendance.plugins import CheckInContext, Plugin
+from gamification import streaks
+from gamification.models import AccessMethod, AccessType, ClosedDay, Gym, GymProfile, SubscriptionStatus
+from organizations.dates import local_date
+from organizations.services import audit_log_record
+
+ANTI_PASSBACK = {AccessMethod.BIOMETRIC: timedelta(hours=4)}
+DEFAULT_ANTI_PASSBACK = timedelta(hours=2)
+
+
+def member_summary(member: Member, profile: GymProfile) -> dict:
+    """What the front desk shows about a member, in JSON-safe values."""
+    return {
+        "id": member.pk,
+        "name": member.full_name,
+        "access_type": profile.access_type,
+        "subscription_status": profile.subscription_status,
+        "expires_at": profile.expires_at.isoformat() if profile.expires_at else None,
+        "current_streak": profile.current_streak,
+        "longest_streak": profile.longest_streak,
+        "last_visit_at": profile.last_visit_at.isoformat() if profile.last_visit_at else None,
+    }
+
+
+class GymPlugin(Plugin):
+    sources = frozenset({"gym"})
+
+    def before_check_in(self, ctx: CheckInContext) -> None:
+        from gamification.services import GymNotConfigured
+
+        member = ctx.attendee
+        gym = Gym.objects.filter(organization_id=ctx.organization.pk).first()
+        if gym is None:
+            raise GymNotConfigured(f"{ctx.organization.name} is not set up as a gym.")
+        profile, _ = GymProfile.objects.get_or_create(member=member, defaults={"organization_id": member.organization_id})
+        method = ctx.options.get("access_method", AccessMethod.MANUAL)
+        access_type = AccessType.COURTESY if method == AccessMethod.COURTESY else profile.access_type
+        ctx.options.update(gym=gym, profile=profile, access_type=access_type)
+        ctx.metadata["access_type"] = str(access_type)
+        if access_type == AccessType.COURTESY:
+            return
+        summary = member_summary(member, profile)
+        if access_type == AccessType.MEMBER:
+            today = local_date(ctx.at, ctx.organization.tz)
+            if profile.subscription_status != SubscriptionStatus.ACTIVE:
+                raise Refused(
+                    f"{member.full_name}'s subscription is {profile.get_subscription_status_display().lower()}.",
+                    code="subscription_inactive", member=summary,
+                )
+            if profile.expires_at is None or local_date(profile.expires_at, ctx.organization.tz) <= today:
+                ended = f" on {local_date(profile.expires_at, ctx.organization.tz)}" if profile.expires_at else ""
+                raise Refused(f"{member.full_name}'s subscription expired{ended}.", code="subscription_expired", member=summary)
+        window = ANTI_PASSBACK.get(method, DEFAULT_ANTI_PASSBACK)
+        if profile.last_visit_at is not None and ctx.at < profile.last_visit_at + window:
+            next_allowed = profile.last_visit_at + window
+            local_next = next_allowed.astimezone(ctx.organization.tz)
+            raise Refused(
+                f"{member.full_name} entered less than {int(window.total_seconds() // 3600)} h ago; "
+                f"next entry allowed at {local_next:%H:%M}.",
+                code="anti_passback", next_allowed_at=next_allowed.isoformat(),
+                last_visit_at=profile.last_visit_at.isoformat(), member=summary,
+            )
+
+    def after_check_in(self, ctx: CheckInContext, check_in) -> None:
+        profile: GymProfile = ctx.options["profile"]
+        gym: Gym = ctx.options["gym"]
+        access_type = ctx.options["access_type"]
+        if access_type == AccessType.COURTESY:
+            reason = ctx.options.get("reason", "")
+            audit_log_record(
+                organization=ctx.organization, action="COURTESY_ACCESS_GRANTED", actor=ctx.actor, device=ctx.device,
+                target=check_in, reason=reason,
+                data={"reason": reason, "visit_id": check_in.pk, "member_id": ctx.attendee.pk,
+                      "member_name": ctx.attendee.full_name},
+            )
+            return
+        fields = ["last_visit_at"]
+        profile.last_visit_at = check_in.checked_in_at
+        if access_type == AccessType.MEMBER and gym.gamification_enabled:
+            fields += self._streak(ctx, gym, profile, check_in)
+        profile.save(update_fields=fields)
+
+    def _streak(self, ctx: CheckInContext, gym: Gym, profile: GymProfile, check_in) -> list[str]:
+        tz = ctx.organization.tz
+        day = local_date(check_in.checked_in_at, tz)
+        last = profile.last_checkin_date
+        closed = frozenset()
+        if last is not None and (day - last).days > 1:
+            # Only this gap's closed dates: one bounded query, whatever the history length.
+            closed = frozenset(
+                ClosedDay.objects.filter(gym=gym, date__gt=last, date__lt=day).values_list("date", flat=True)
+            )
+        calendar = streaks.Calendar(
+            closed_weekdays=frozenset(gym.closed_weekdays or ()),
+            closed_dates=closed,
+            reactivated_on=local_date(gym.reactivated_at, tz) if gym.reactivated_at else None,
+        )
+        state = streaks.StreakState(
+            current=profile.current_streak, longest=profile.longest_streak, last_date=last,
+            freeze_until=profile.streak_freeze_until,
+        )
+        update = streaks.streak_after_visit(state=state, day=day, calendar=calendar)
+        if not update.changed:
+            return []
+        profile.current_streak = update.state.current
+        profile.longest_streak = update.state.longest
+        profile.last_checkin_date = update.state.last_date
+        fields = ["current_streak", "longest_streak", "last_checkin_date"]
+        if update.freeze_used and ctx.options.get("access_method") in (AccessMethod.QR, AccessMethod.MANUAL):
+            profile.streak_freeze_until = None
+            fields.append("streak_freeze_until")
+        value = update.state.current
+        if value in streaks.MILESTONES and value != state.current:
+            attendee = ctx.attendee
+            transaction.on_commit(
+                lambda: events.milestone.send(sender=Member, attendee=attendee, kind="streak", value=value), robust=True
+            )
+        return fields
