@@ -1,0 +1,465 @@
+"""Writes of the meetings app: class sessions starting and ending, the Meet sync, links, credentials.
+
+The sync talks to Google OUTSIDE any transaction, then writes everything it learned about one
+class session in one transaction while holding that session's row lock, so two syncs of the
+same class (a job and a manual one) cannot interleave. Attendance logs are keyed by the Meet
+participant-session name: a re-fetch updates rows, it never adds duplicates. Attended time is
+recorded into the engine after commit, once per (class session, person), idempotently.
+"""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from attendance import services as engine
+from config.errors import DomainError
+from meetings import conf, intervals
+from meetings.meet import MeetClient, MeetError, MeetUnavailable, credentials_from_info, parse_time
+from meetings.models import (
+    AttendanceLog,
+    ClassAttendance,
+    ClassSession,
+    DataState,
+    GoogleCredential,
+    ParticipantKind,
+    ParticipantLink,
+    ScheduledClass,
+    SessionStatus,
+    Student,
+    SyncAttempt,
+    SyncOutcome,
+    Teacher,
+)
+from organizations.models import Organization
+from organizations.services import audit_log_record
+
+logger = logging.getLogger(__name__)
+
+ENGINE_SOURCE = "meetings"
+LOG_FIELDS = ["participant_kind", "google_user_id", "display_name", "teacher", "student", "joined_at", "left_at", "duration_seconds"]
+
+
+# --- credentials -----------------------------------------------------------------------------
+
+
+def google_credential_store(
+    *, organization: Organization, info: dict, scopes: list[str], account_email: str = "", actor=None
+) -> GoogleCredential:
+    """Store (or replace) the organization's Google authorized-user credentials."""
+    with transaction.atomic():
+        credential, _ = GoogleCredential.objects.update_or_create(
+            organization=organization,
+            defaults={"authorized_user_info": info, "scopes": sorted(set(scopes)), "account_email": account_email},
+        )
+        audit_log_record(
+            organization=organization, action="meetings.google_credentials_stored", actor=actor, target=credential,
+            data={"scopes": credential.scopes, "account_email": account_email},
+        )
+    return credential
+
+
+def meet_client_for(organization: Organization) -> MeetClient:
+    """Return a Meet client with the organization's credentials, or raise MeetUnavailable saying why."""
+    credential = GoogleCredential.objects.filter(organization=organization).first()
+    if credential is None:
+        raise MeetUnavailable(conf.NO_CREDENTIALS_MESSAGE, code="meet_no_credentials")
+    if conf.MEET_READONLY_SCOPE not in (credential.scopes or []):
+        raise MeetUnavailable(conf.NO_SCOPE_MESSAGE, code="meet_scope_missing")
+    return MeetClient(credentials_from_info(credential.authorized_user_info, credential.scopes))
+
+
+# --- class sessions start and end -------------------------------------------------------------
+
+
+def class_window(scheduled_class: ScheduledClass) -> tuple[datetime, datetime]:
+    """The span in which attended time counts: the scheduled class plus the configured overtime."""
+    return scheduled_class.starts_at, scheduled_class.ends_at + timedelta(minutes=conf.OVERTIME_MINUTES)
+
+
+def class_sessions_advance(*, now: datetime | None = None, organization: Organization | None = None) -> dict[str, int]:
+    """Open a session for each class whose start has come; complete those whose window has ended.
+
+    A completed class gets its final fetch enqueued after commit. Classes that started more than the
+    retry window ago without a session are left alone (nothing could be fetched for them any more).
+    """
+    now = now or timezone.now()
+    due = ScheduledClass.objects.filter(
+        starts_at__lte=now, starts_at__gte=now - timedelta(days=conf.RETRY_WINDOW_DAYS), session__isnull=True
+    )
+    if organization is not None:
+        due = due.filter(organization=organization)
+    fresh = []
+    for scheduled_class in due.only("id", "organization_id", "starts_at", "duration_minutes"):
+        _, window_end = class_window(scheduled_class)
+        ended = window_end <= now
+        fresh.append(ClassSession(
+            organization_id=scheduled_class.organization_id, scheduled_class=scheduled_class, started_at=now,
+            status=SessionStatus.COMPLETED if ended else SessionStatus.ACTIVE, completed_at=now if ended else None,
+        ))
+    ClassSession.objects.bulk_create(fresh, ignore_conflicts=True)  # another beat run may have made some
+
+    active = ClassSession.objects.filter(status=SessionStatus.ACTIVE).select_related("scheduled_class")
+    if organization is not None:
+        active = active.filter(organization=organization)
+    to_complete = [s.pk for s in active if class_window(s.scheduled_class)[1] <= now]
+    completed = []
+    for session_id in to_complete:
+        # Claim each one: only the run whose update matched a row enqueues the final fetch.
+        if ClassSession.objects.filter(pk=session_id, status=SessionStatus.ACTIVE).update(
+            status=SessionStatus.COMPLETED, completed_at=now
+        ):
+            completed.append(session_id)
+    finals = completed + [
+        s.pk for s in ClassSession.objects.filter(
+            scheduled_class_id__in=[s.scheduled_class_id for s in fresh if s.status == SessionStatus.COMPLETED]
+        )
+    ]
+    if finals:
+        from meetings import tasks
+
+        for session_id in finals:
+            transaction.on_commit(lambda sid=session_id: tasks.sync_class_session.delay(sid, trigger="final"), robust=True)
+    return {"started": len(fresh), "completed": len(completed)}
+
+
+# --- the sync ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchedSession:
+    name: str
+    record: str
+    participant: str
+    kind: str
+    google_user_id: str
+    display_name: str
+    start: datetime
+    end: datetime | None
+
+
+@dataclass
+class SyncResult:
+    class_session: ClassSession
+    attempt: SyncAttempt
+    records: int = 0
+    logs_created: int = 0
+    logs_updated: int = 0
+    attendances: list[ClassAttendance] = field(default_factory=list)
+
+    @property
+    def outcome(self) -> str:
+        return self.attempt.outcome
+
+
+def fetch_meet_sessions(client: MeetClient, scheduled_class: ScheduledClass) -> tuple[int, list[FetchedSession]]:
+    """Every participant session of every conference record of the class's space in its window."""
+    start, window_end = class_window(scheduled_class)
+    records = client.conference_records(
+        space_name=scheduled_class.meet_space_name, meeting_code=scheduled_class.meet_meeting_code,
+        start_from=start - timedelta(minutes=conf.EARLY_JOIN_MINUTES), start_to=window_end,
+    )
+    fetched: list[FetchedSession] = []
+    for record in records:
+        for participant in client.participants(record["name"]):
+            kind, user_id, display = _participant_identity(participant)
+            for session in client.participant_sessions(participant["name"]):
+                begin = parse_time(session.get("startTime"))
+                if begin is None:
+                    continue
+                fetched.append(FetchedSession(
+                    name=session["name"], record=record["name"], participant=participant["name"], kind=kind,
+                    google_user_id=user_id, display_name=display, start=begin, end=parse_time(session.get("endTime")),
+                ))
+    return len(records), fetched
+
+
+def _participant_identity(participant: dict) -> tuple[str, str, str]:
+    if "signedinUser" in participant:
+        user = participant["signedinUser"]
+        return ParticipantKind.SIGNED_IN, user.get("user", ""), user.get("displayName", "")
+    if "phoneUser" in participant:
+        return ParticipantKind.PHONE, "", participant["phoneUser"].get("displayName", "")
+    return ParticipantKind.ANONYMOUS, "", participant.get("anonymousUser", {}).get("displayName", "")
+
+
+def class_session_sync(
+    *, class_session: ClassSession, trigger: str = "job", now: datetime | None = None, client: MeetClient | None = None
+) -> SyncResult:
+    """Fetch the class's participants from Meet and bring its logs, attended time and engine sessions up to date.
+
+    Records a SyncAttempt either way. Raises MeetError (after recording it) when Google did not
+    answer usefully; `error.transient` says whether retrying soon makes sense.
+    """
+    now = now or timezone.now()
+    class_session = ClassSession.objects.select_related("scheduled_class", "organization").get(pk=class_session.pk)
+    attempt = SyncAttempt.objects.create(
+        organization_id=class_session.organization_id, class_session=class_session, trigger=trigger, started_at=now
+    )
+    try:
+        client = client or meet_client_for(class_session.organization)
+        records, fetched = fetch_meet_sessions(client, class_session.scheduled_class)
+    except MeetError as error:
+        _sync_failed(class_session, attempt, error, now)
+        raise
+    result = SyncResult(class_session=class_session, attempt=attempt, records=records)
+    with transaction.atomic():
+        locked = ClassSession.objects.select_for_update().select_related("scheduled_class").get(pk=class_session.pk)
+        result.logs_created, result.logs_updated = _upsert_logs(locked, fetched, now)
+        result.attendances = _recompute_attendances(locked, now)
+        ongoing = any(f.end is None for f in fetched)
+        if locked.status == SessionStatus.COMPLETED and records and not ongoing:
+            locked.data_state, locked.final_data_at, locked.next_retry_at = DataState.FINAL, now, None
+        else:
+            locked.data_state = DataState.PARTIAL if records else DataState.NONE
+            # A completed class still missing data is looked at again by the next retry round.
+            locked.next_retry_at = now if locked.status == SessionStatus.COMPLETED else None
+        locked.last_synced_at, locked.consecutive_failures, locked.last_error = now, 0, ""
+        locked.save(update_fields=["data_state", "final_data_at", "next_retry_at", "last_synced_at", "consecutive_failures", "last_error"])
+        attempt.finished_at, attempt.outcome = timezone.now(), SyncOutcome.SUCCESS
+        attempt.records, attempt.logs_created, attempt.logs_updated = records, result.logs_created, result.logs_updated
+        attempt.save(update_fields=["finished_at", "outcome", "records", "logs_created", "logs_updated"])
+        result.class_session = locked
+    if locked.status == SessionStatus.COMPLETED:
+        _record_engine_sessions(locked, [a for a in result.attendances if a.check_in_id is None or getattr(a, "_changed", False)])
+    return result
+
+
+def _sync_failed(class_session: ClassSession, attempt: SyncAttempt, error: MeetError, now: datetime) -> None:
+    failures = class_session.consecutive_failures + 1
+    delay = min(conf.RETRY_BACKOFF_SECONDS * 2 ** (failures - 1), conf.RETRY_BACKOFF_MAX_SECONDS)
+    next_retry = now + timedelta(seconds=delay)
+    if isinstance(error, MeetUnavailable):
+        outcome = SyncOutcome.NO_ACCESS
+        logger.warning("meetings: class session %s: %s", class_session.pk, error.detail)
+    else:
+        outcome = SyncOutcome.TRANSIENT if error.transient else SyncOutcome.ERROR
+        logger.warning("meetings: sync of class session %s failed (%s): %s", class_session.pk, error.code, error.detail)
+    SyncAttempt.objects.filter(pk=attempt.pk).update(
+        finished_at=timezone.now(), outcome=outcome, error_code=error.code, error=error.detail, next_retry_at=next_retry
+    )
+    ClassSession.objects.filter(pk=class_session.pk).update(
+        consecutive_failures=failures, next_retry_at=next_retry, last_error=error.detail,
+        data_state=DataState.FAILED if class_session.data_state != DataState.FINAL else DataState.FINAL,
+    )
+    attempt.refresh_from_db()
+    class_session.refresh_from_db()
+
+
+def _upsert_logs(class_session: ClassSession, fetched: list[FetchedSession], now: datetime) -> tuple[int, int]:
+    """Create or update one AttendanceLog per fetched participant session. Session row lock held."""
+    existing = {log.session_name: log for log in AttendanceLog.objects.filter(class_session=class_session)}
+    matcher = _Matcher(class_session.organization_id, fetched)
+    created, updated = [], []
+    for item in fetched:
+        teacher, student = matcher.match(item.kind, item.google_user_id, item.display_name)
+        end = item.end or now
+        values = {
+            "participant_kind": item.kind, "google_user_id": item.google_user_id, "display_name": item.display_name,
+            "teacher": teacher, "student": student, "joined_at": item.start, "left_at": item.end,
+            "duration_seconds": max(0, int((end - item.start).total_seconds())),
+        }
+        log = existing.get(item.name)
+        if log is None:
+            created.append(AttendanceLog(
+                organization_id=class_session.organization_id, class_session=class_session, session_name=item.name,
+                conference_record=item.record, participant_name=item.participant, fetched_at=now, **values,
+            ))
+            continue
+        if any(_field_value(log, name) != _plain(value) for name, value in values.items()):
+            for name, value in values.items():
+                setattr(log, name, value)
+            log.fetched_at = now
+            updated.append(log)
+    AttendanceLog.objects.bulk_create(created, batch_size=500)
+    AttendanceLog.objects.bulk_update(updated, LOG_FIELDS + ["fetched_at"], batch_size=500)
+    return len(created), len(updated)
+
+
+def _field_value(log: AttendanceLog, name: str):
+    return getattr(log, f"{name}_id") if name in ("teacher", "student") else getattr(log, name)
+
+
+def _plain(value):
+    return value.pk if isinstance(value, Teacher | Student) else value
+
+
+class _Matcher:
+    """Who a Meet participant is: a remembered link first, else a teacher or student by Google user id."""
+
+    def __init__(self, organization_id: int, fetched: list[FetchedSession]):
+        user_ids = {f.google_user_id for f in fetched if f.google_user_id}
+        self.teachers = {t.google_user_id: t for t in Teacher.objects.filter(organization_id=organization_id, google_user_id__in=user_ids)}
+        self.students = {s.google_user_id: s for s in Student.objects.filter(organization_id=organization_id, google_user_id__in=user_ids)}
+        identities = user_ids | {f.display_name for f in fetched if f.kind != ParticipantKind.SIGNED_IN}
+        self.links = {
+            (link.participant_kind, link.identity): link
+            for link in ParticipantLink.objects.filter(organization_id=organization_id, identity__in=identities)
+            .select_related("teacher", "student")
+        }
+
+    def match(self, kind: str, user_id: str, display_name: str) -> tuple[Teacher | None, Student | None]:
+        link = self.links.get((kind, user_id if kind == ParticipantKind.SIGNED_IN else display_name))
+        if link is not None:
+            return link.teacher, link.student
+        if user_id in self.teachers:
+            return self.teachers[user_id], None
+        if user_id in self.students:
+            return None, self.students[user_id]
+        return None, None
+
+
+def _recompute_attendances(class_session: ClassSession, now: datetime) -> list[ClassAttendance]:
+    """Rebuild the per-person union of attended time from the class session's logs. Row lock held.
+
+    Returns the rows as they are now; rows whose figures changed carry `_changed = True`.
+    """
+    lo, hi = class_window(class_session.scheduled_class)
+    per_person: dict[tuple[str, int], list[AttendanceLog]] = {}
+    for log in AttendanceLog.objects.filter(class_session=class_session).exclude(teacher__isnull=True, student__isnull=True):
+        key = ("teacher", log.teacher_id) if log.teacher_id else ("student", log.student_id)
+        per_person.setdefault(key, []).append(log)
+    existing = {
+        (("teacher", a.teacher_id) if a.teacher_id else ("student", a.student_id)): a
+        for a in ClassAttendance.objects.filter(class_session=class_session)
+    }
+    rows, fresh, changed = [], [], []
+    for key, logs in per_person.items():
+        clipped = [c for c in (intervals.clip(log.joined_at, log.left_at or now, lo, hi) for log in logs) if c]
+        merged = intervals.union(clipped)
+        figures = {
+            "seconds": intervals.total_seconds(merged),
+            "first_joined_at": merged[0][0] if merged else None,
+            "last_left_at": merged[-1][1] if merged else None,
+            "device_sessions": len(logs),
+            "ongoing": any(log.left_at is None for log in logs),
+        }
+        row = existing.pop(key, None)
+        if row is None:
+            row = ClassAttendance(
+                organization_id=class_session.organization_id, class_session=class_session,
+                teacher_id=key[1] if key[0] == "teacher" else None, student_id=key[1] if key[0] == "student" else None,
+                **figures,
+            )
+            row._changed = True
+            fresh.append(row)
+        elif any(getattr(row, name) != value for name, value in figures.items()):
+            for name, value in figures.items():
+                setattr(row, name, value)
+            row._changed = True
+            changed.append(row)
+        rows.append(row)
+    ClassAttendance.objects.bulk_create(fresh)
+    ClassAttendance.objects.bulk_update(changed, ["seconds", "first_joined_at", "last_left_at", "device_sessions", "ongoing"])
+    if existing:  # people no longer in the logs (re-linked to someone else)
+        ClassAttendance.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
+    return rows
+
+
+def engine_external_id(class_session_id: int, label: str, person_id: int) -> str:
+    return f"class-session-{class_session_id}:{label}-{person_id}"
+
+
+def _record_engine_sessions(class_session: ClassSession, attendances: list[ClassAttendance]) -> None:
+    """Record each person's attended time in the engine: one closed session per (class session, person).
+
+    Idempotent by external id. Runs outside the sync's transaction; a failure is logged and the next
+    sync (whose figures differ, or whose row has no check-in yet) records it again.
+    """
+    session_record = getattr(engine, "session_record", None)
+    if session_record is None:  # pragma: no cover - engine without session_record
+        logger.warning("meetings: attendance.services.session_record is missing; engine sessions not recorded")
+        return
+    teachers = {t.pk: t for t in Teacher.objects.filter(pk__in=[a.teacher_id for a in attendances if a.teacher_id])}
+    students = {s.pk: s for s in Student.objects.filter(pk__in=[a.student_id for a in attendances if a.student_id])}
+    for attendance in attendances:
+        if not attendance.seconds or attendance.first_joined_at is None:
+            continue
+        label, person = ("teacher", teachers[attendance.teacher_id]) if attendance.teacher_id else ("student", students[attendance.student_id])
+        try:
+            result = session_record(
+                organization=class_session.organization,
+                attendee=person,
+                checked_in_at=attendance.first_joined_at,
+                # The engine's duration is the attended union, so its rollups add up to billed time.
+                checked_out_at=attendance.first_joined_at + timedelta(seconds=attendance.seconds),
+                method="google_meet",
+                source=ENGINE_SOURCE,
+                external_id=engine_external_id(class_session.pk, label, person.pk),
+                metadata={
+                    "class_session_id": class_session.pk,
+                    "scheduled_class_id": class_session.scheduled_class_id,
+                    "attended_seconds": attendance.seconds,
+                    "last_left_at": attendance.last_left_at.isoformat() if attendance.last_left_at else None,
+                    "device_sessions": attendance.device_sessions,
+                },
+            )
+        except (DomainError, IntegrityError) as error:
+            # Logged; the row keeps no check-in id, so the next sync records it again.
+            logger.warning("meetings: engine session for %s not recorded: %s", person, getattr(error, "detail", error))
+            continue
+        row = getattr(result, "check_in", result)
+        if row is not None and row.pk != attendance.check_in_id:
+            ClassAttendance.objects.filter(pk=attendance.pk).update(check_in_id=row.pk)
+            attendance.check_in_id = row.pk
+
+
+# --- remembered participant links --------------------------------------------------------------
+
+
+def participant_link_create(
+    *, organization: Organization, participant_kind: str, identity: str,
+    teacher: Teacher | None = None, student: Student | None = None, actor=None,
+) -> tuple[ParticipantLink, int]:
+    """Remember that a Meet identity is this teacher or student, and apply it to the existing logs.
+
+    Returns the link and the number of logs it matched. Affected class sessions get their attended
+    time recomputed (and engine sessions recorded for completed classes).
+    """
+    if (teacher is None) == (student is None):
+        raise MeetError("Link the participant to exactly one teacher or student.", code="link_needs_one_person", status_code=400)
+    person = teacher or student
+    if person.organization_id != organization.pk:
+        raise MeetError("That person belongs to another organization.", code="link_wrong_organization", status_code=400)
+    identity = identity.strip()
+    if not identity:
+        raise MeetError("The participant has no identity to remember (no user id or display name).", code="link_no_identity", status_code=400)
+    with transaction.atomic():
+        link, _ = ParticipantLink.objects.update_or_create(
+            organization=organization, participant_kind=participant_kind, identity=identity,
+            defaults={"teacher": teacher, "student": student, "created_by": actor if getattr(actor, "pk", None) else None},
+        )
+        logs = AttendanceLog.objects.filter(organization=organization, participant_kind=participant_kind)
+        logs = logs.filter(google_user_id=identity) if participant_kind == ParticipantKind.SIGNED_IN else logs.filter(display_name=identity)
+        session_ids = sorted(set(logs.values_list("class_session_id", flat=True)))
+        matched = logs.update(teacher=teacher, student=student)
+        audit_log_record(
+            organization=organization, action="meetings.participant_linked", actor=actor, target=link,
+            data={"kind": participant_kind, "identity": identity, "logs": matched},
+        )
+    now = timezone.now()
+    for session_id in session_ids:
+        with transaction.atomic():
+            session = ClassSession.objects.select_for_update().select_related("scheduled_class", "organization").get(pk=session_id)
+            rows = _recompute_attendances(session, now)
+        if session.status == SessionStatus.COMPLETED:
+            _record_engine_sessions(session, [a for a in rows if a.check_in_id is None or getattr(a, "_changed", False)])
+    return link, matched
+
+
+# --- selections the jobs act on ----------------------------------------------------------------
+
+
+def sessions_due_for_retry(*, now: datetime | None = None, organization: Organization | None = None):
+    """Completed class sessions (within the retry window) whose final data is missing or failed, and due."""
+    now = now or timezone.now()
+    from django.db.models import Q
+
+    due = ClassSession.objects.filter(
+        status=SessionStatus.COMPLETED, completed_at__gte=now - timedelta(days=conf.RETRY_WINDOW_DAYS)
+    ).exclude(data_state=DataState.FINAL).filter(Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))
+    if organization is not None:
+        due = due.filter(organization=organization)
+    return due
