@@ -2,4 +2,7 @@
 
 
 def schedules() -> list[dict]:
-    return []
+    return [
+        {"name": "staff: auto clock-out after shift end + grace", "task": "staff.tasks.auto_checkout_all",
+         "every_seconds": 60},
+    ]

@@ -1,0 +1,216 @@
+"""Staff reads: who the caller is, the live board's snapshot, and timesheets.
+
+Each read runs a fixed number of queries whatever the hotel's size (asserted in the tests).
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+
+from attendance import registry, schedules
+from attendance.models import CheckIn, Kind, WeeklyShift
+from config.errors import NotFound
+from organizations.dates import local_date, period_bounds
+from organizations.models import Organization
+from staff.events import iso_utc
+from staff.models import Staff
+
+RECENT_LIMIT = 20
+HALF_DAY_KINDS = (Kind.HALF_DAY_MORNING, Kind.HALF_DAY_AFTERNOON)
+DECIMAL_KEYS = ("hours_worked", "scheduled_hours", "overtime_hours", "pay")
+COUNT_KEYS = ("days_worked", "sessions", "half_days", "late_arrivals", "late_minutes", "early_leaves", "auto_closed",
+              "open_sessions")
+
+
+class NotStaff(NotFound):
+    code = "not_staff"
+
+
+def staff_for_user(*, organization: Organization, user) -> Staff:
+    """The caller's staff record in this hotel, or 404 `not_staff`."""
+    staff = Staff.objects.select_related("organization").filter(organization=organization, user=user).first()
+    if staff is None or user is None:
+        raise NotStaff("You are not on the staff of this hotel.")
+    return staff
+
+
+def staff_get(*, organization: Organization, staff_id: int) -> Staff:
+    staff = Staff.objects.select_related("organization").filter(organization=organization, pk=staff_id).first()
+    if staff is None:
+        raise NotFound("No such staff member in this hotel.", code="staff_not_found")
+    return staff
+
+
+def _person(staff: Staff) -> dict:
+    return {
+        "staff_id": staff.pk, "user_id": staff.user_id, "first_name": staff.first_name,
+        "last_name": staff.last_name, "department": staff.department, "position": staff.position,
+    }
+
+
+def board_snapshot(*, organization: Organization, recent_limit: int = RECENT_LIMIT) -> dict:
+    """Everything the big screen shows: who is on duty since when, counts per department, recent events."""
+    people = {s.pk: s for s in Staff.objects.filter(organization=organization)}
+    on_duty = sorted((s for s in people.values() if s.is_on_duty), key=lambda s: (s.last_clock_in or timezone.now(), s.pk))
+    departments: dict[str, dict] = {}
+    for s in people.values():
+        if not s.is_active and not s.is_on_duty:
+            continue
+        entry = departments.setdefault(s.department or "Other", {"department": s.department or "Other", "on_duty": 0, "total": 0})
+        entry["total"] += 1
+        entry["on_duty"] += 1 if s.is_on_duty else 0
+    rows = CheckIn.objects.filter(organization=organization, attendee_type=registry.content_type_for(Staff))
+    fields = ("attendee_id", "checked_in_at", "checked_out_at", "auto_closed")
+    ins = rows.order_by("-checked_in_at", "-id").values(*fields)[:recent_limit]
+    outs = rows.filter(checked_out_at__isnull=False).order_by("-checked_out_at", "-id").values(*fields)[:recent_limit]
+    events = [(r["checked_in_at"], "clock_in", r) for r in ins] + [(r["checked_out_at"], "clock_out", r) for r in outs]
+    events.sort(key=lambda e: e[0], reverse=True)
+    recent = []
+    for at, action, row in events[:recent_limit]:
+        staff = people.get(row["attendee_id"])
+        if staff is None:
+            continue
+        recent.append({**_person(staff), "is_on_duty": action == "clock_in", "clock_time": iso_utc(at),
+                       "action": action, "auto_closed": action == "clock_out" and row["auto_closed"]})
+    return {
+        "hotel": {"slug": organization.slug, "name": organization.name, "time_zone": organization.time_zone},
+        "at": iso_utc(timezone.now()),
+        "on_duty": [{**_person(s), "since": iso_utc(s.last_clock_in) if s.last_clock_in else None} for s in on_duty],
+        "departments": sorted(departments.values(), key=lambda d: d["department"]),
+        "totals": {"on_duty": len(on_duty), "staff": sum(d["total"] for d in departments.values())},
+        "recent": recent,
+    }
+
+
+# --- timesheets ---------------------------------------------------------------------------------
+
+
+def _hours(delta: timedelta) -> Decimal:
+    return (Decimal(delta.total_seconds()) / Decimal(3600)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class _Day:
+    day: date
+    worked: timedelta = timedelta()
+    scheduled: timedelta = timedelta()
+    sessions: list = field(default_factory=list)
+
+
+def timesheet(
+    *, organization: Organization, start: date, end: date, staff_ids: list[int] | None = None,
+    include_sessions: bool = False, now=None,
+) -> dict:
+    """Hours, overtime, half days, late arrivals and auto-closed sessions per staff member for the
+    local dates start..end (both included) in the hotel's time zone.
+
+    A session belongs to the local day its shift starts (an overnight shift to the evening it
+    began), else to the local day it began. Open sessions count up to `now`. Overtime per day is the
+    time worked beyond that day's scheduled shift; a day off counts whole; staff with no weekly
+    schedule get settings["staff"]["standard_day_hours"] (8 by default) per day.
+    """
+    from staff.services import staff_options
+
+    tz = organization.tz
+    now = now or timezone.now()
+    standard_day = timedelta(hours=staff_options(organization)["standard_day_hours"])
+    lo, hi = period_bounds(start, end, tz)
+    ct = registry.content_type_for(Staff)
+    people = Staff.objects.filter(organization=organization)
+    if staff_ids is not None:
+        people = people.filter(pk__in=staff_ids)
+    people = list(people.order_by("department", "last_name", "first_name", "id"))
+    ids = [s.pk for s in people]
+    shifts_by_staff: dict[int, list[WeeklyShift]] = defaultdict(list)
+    for shift in WeeklyShift.objects.filter(organization=organization, attendee_type=ct, attendee_id__in=ids):
+        shifts_by_staff[shift.attendee_id].append(shift)
+    # A session belongs to the period when its shift day does; fetch one day either side for overnights.
+    rows_by_staff: dict[int, list[CheckIn]] = defaultdict(list)
+    for row in CheckIn.objects.filter(
+        Q(organization=organization, attendee_type=ct, attendee_id__in=ids),
+        checked_in_at__gte=lo - timedelta(days=1), checked_in_at__lt=hi + timedelta(days=1),
+    ).order_by("checked_in_at", "id"):
+        rows_by_staff[row.attendee_id].append(row)
+
+    result = []
+    totals: dict = {key: Decimal("0.00") for key in DECIMAL_KEYS} | {key: 0 for key in COUNT_KEYS}
+    for staff in people:
+        entry = _staff_timesheet(staff, shifts_by_staff[staff.pk], rows_by_staff[staff.pk], start, end, tz, now,
+                                 standard_day, include_sessions)
+        for key in (*DECIMAL_KEYS, *COUNT_KEYS):
+            totals[key] += entry[key]
+        result.append({k: (str(v) if isinstance(v, Decimal) else v) for k, v in entry.items()})
+    return {
+        "hotel": {"slug": organization.slug, "name": organization.name, "time_zone": organization.time_zone},
+        "start": start.isoformat(), "end": end.isoformat(),
+        "staff": result,
+        "totals": {k: (str(v) if isinstance(v, Decimal) else v) for k, v in totals.items()},
+    }
+
+
+def _staff_timesheet(staff, shifts, rows, start, end, tz, now, standard_day, include_sessions) -> dict:
+    by_weekday = {s.weekday: s for s in shifts}
+    days: dict[date, _Day] = {}
+    counts = defaultdict(int)
+    for row in rows:
+        window = schedules.shift_for(shifts, row.checked_in_at, tz)
+        day = window.day if window is not None else local_date(row.checked_in_at, tz)
+        if not start <= day <= end:
+            continue
+        closed_at = row.checked_out_at or now
+        worked = max(closed_at - row.checked_in_at, timedelta())
+        entry = days.setdefault(day, _Day(day=day))
+        entry.worked += worked
+        entry.sessions.append(row)
+        counts["sessions"] += 1
+        counts["half_days"] += row.kind in HALF_DAY_KINDS
+        counts["late_arrivals"] += row.late_minutes > 0
+        counts["late_minutes"] += row.late_minutes
+        counts["early_leaves"] += row.early_leave_minutes > 0
+        counts["auto_closed"] += row.auto_closed
+        counts["open_sessions"] += row.checked_out_at is None
+    scheduled_total, worked_total, overtime_total = timedelta(), timedelta(), timedelta()
+    day = start
+    while day <= end:
+        shift = by_weekday.get(day.weekday())
+        scheduled = schedules.window_for(shift, day, tz).scheduled if shift else timedelta()
+        scheduled_total += scheduled
+        if day in days:
+            entry = days[day]
+            entry.scheduled = scheduled
+            allowance = scheduled if shifts else standard_day
+            overtime_total += max(entry.worked - allowance, timedelta())
+            worked_total += entry.worked
+        day += timedelta(days=1)
+    hours = _hours(worked_total)
+    result = {
+        "staff_id": staff.pk, "user_id": staff.user_id, "first_name": staff.first_name, "last_name": staff.last_name,
+        "department": staff.department, "hourly_rate": str(staff.hourly_rate),
+        "days_worked": len(days), "hours_worked": hours, "scheduled_hours": _hours(scheduled_total),
+        "overtime_hours": _hours(overtime_total),
+        "pay": (hours * staff.hourly_rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP),
+        **{k: counts[k] for k in ("sessions", "half_days", "late_arrivals", "late_minutes", "early_leaves",
+                                   "auto_closed", "open_sessions")},
+    }
+    if include_sessions:
+        result["days"] = [
+            {
+                "date": d.day.isoformat(), "hours_worked": str(_hours(d.worked)),
+                "scheduled_hours": str(_hours(d.scheduled)),
+                "sessions": [
+                    {"check_in_id": r.pk, "clock_in": iso_utc(r.checked_in_at),
+                     "clock_out": iso_utc(r.checked_out_at) if r.checked_out_at else None,
+                     "local_in": f"{r.checked_in_at.astimezone(tz):%H:%M}",
+                     "local_out": f"{r.checked_out_at.astimezone(tz):%H:%M}" if r.checked_out_at else None, "kind": r.kind,
+                     "late_minutes": r.late_minutes, "early_leave_minutes": r.early_leave_minutes,
+                     "auto_closed": r.auto_closed, "method": r.method}
+                    for r in d.sessions
+                ],
+            }
+            for d in sorted(days.values(), key=lambda d: d.day)
+        ]
+    return result

@@ -1,0 +1,241 @@
+"""Staff clock writes: clock in, clock out, toggle (self or on behalf), auto check-out, schedules.
+
+Every clock goes through the attendance engine (source "staff"), which locks the staff row,
+writes the CheckIn, and runs staff.plugins.StaffClockPlugin in the same transaction; the live
+event `clock-status-updated` on `hotel-{slug}` is sent after commit.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from attendance import registry, schedules
+from attendance import services as engine
+from attendance.exceptions import Refused
+from attendance.models import CheckIn, WeeklyShift
+from config.errors import DomainError
+from organizations.models import Organization
+from organizations.realtime import broadcast
+from organizations.services import audit_log_record
+from staff.events import CLOCK_EVENT, clock_payload, hotel_channel
+from staff.models import Staff
+
+logger = logging.getLogger(__name__)
+
+SOURCE = "staff"
+CLOCK_METHODS = ("web", "kiosk", "api", "mobile_app", "manual")
+DEFAULT_OPTIONS = {
+    "auto_checkout_grace_minutes": 30,  # after the shift's end, a forgotten clock-out is closed
+    "max_session_hours": 16,  # without a matching shift, close a forgotten clock-out after this
+    "standard_day_hours": 8,  # overtime threshold per day for staff with no weekly schedule
+}
+
+
+def staff_options(organization: Organization) -> dict:
+    """The hotel's staff options: settings["staff"] over DEFAULT_OPTIONS."""
+    return {**DEFAULT_OPTIONS, **(organization.option("staff") or {})}
+
+
+@dataclass(frozen=True)
+class ClockResult:
+    staff_id: int
+    action: str  # "clock_in" | "clock_out"
+    clock_time: datetime
+    check_in: CheckIn
+
+    @property
+    def is_on_duty(self) -> bool:
+        return self.action == "clock_in"
+
+
+def expected_clock_out(*, staff: Staff, at: datetime) -> datetime:
+    """When a session opened at `at` is closed if nobody clocks out: shift end + grace, else a cap."""
+    organization = staff.organization
+    options = staff_options(organization)
+    shifts = list(
+        WeeklyShift.objects.filter(
+            organization=organization, attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk
+        )
+    )
+    window = schedules.shift_for(shifts, at, organization.tz)
+    if window is not None and window.end > at:
+        return window.end + timedelta(minutes=options["auto_checkout_grace_minutes"])
+    return at + timedelta(hours=options["max_session_hours"])
+
+
+def _on_behalf(staff: Staff, actor, reason: str) -> str:
+    """Return the audit reason when `actor` clocks for someone else ("" when for themselves)."""
+    if actor is None or getattr(actor, "pk", None) == staff.user_id:
+        return ""
+    if not reason.strip():
+        raise DomainError("Say why you are clocking for someone else.", code="reason_required")
+    return reason.strip()
+
+
+def staff_clock_in(
+    *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None, reason: str = ""
+) -> ClockResult:
+    """Clock `staff` in, or raise Refused `already_on_duty` (or another engine refusal).
+
+    Call outside any transaction (the engine records refusals in their own).
+    """
+    at = at or timezone.now()
+    on_behalf = _on_behalf(staff, actor, reason)
+    try:
+        result = engine.check_in(
+            organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
+            device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at),
+            options={"on_behalf_reason": on_behalf},
+        )
+    except Refused as refused:
+        if refused.code == "already_checked_in":
+            raise Refused(f"{staff.full_name} is already on duty.", code="already_on_duty") from refused
+        raise
+    return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=result.check_in.checked_in_at,
+                       check_in=result.check_in)
+
+
+def staff_clock_out(
+    *, staff: Staff, actor=None, device=None, at: datetime | None = None, reason: str = ""
+) -> ClockResult:
+    """Clock `staff` out, or raise Refused `not_on_duty`."""
+    on_behalf = _on_behalf(staff, actor, reason)
+    try:
+        with transaction.atomic():
+            row = engine.check_out(organization=staff.organization, attendee=staff, at=at, source=SOURCE,
+                                   actor=actor, device=device)
+            if on_behalf:
+                audit_log_record(
+                    organization=staff.organization, action="staff.clock_out_on_behalf", actor=actor, target=staff,
+                    reason=on_behalf, data={"check_in_id": row.pk, "clock_time": row.checked_out_at.isoformat()},
+                )
+    except Refused as refused:
+        if refused.code == "not_checked_in":
+            raise Refused(f"{staff.full_name} is not on duty.", code="not_on_duty") from refused
+        raise
+    return ClockResult(staff_id=staff.pk, action="clock_out", clock_time=row.checked_out_at, check_in=row)
+
+
+def staff_clock_toggle(*, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None) -> ClockResult:
+    """Clock out if on duty, else in. The decision is taken under the engine's lock on the staff row."""
+    at = at or timezone.now()
+    action, row = engine.toggle(
+        organization=staff.organization, attendee=staff, at=at, method=method, source=SOURCE, actor=actor,
+        device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at),
+    )
+    if action == "check_in":
+        return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=row.checked_in_at, check_in=row)
+    return ClockResult(staff_id=staff.pk, action="clock_out", clock_time=row.checked_out_at, check_in=row)
+
+
+# --- auto check-out and the on-duty mirror ------------------------------------------------------
+
+
+def staff_sync_closed_sessions(*, organization: Organization, check_in_ids: list[int]) -> int:
+    """Mirror sessions the engine closed in bulk (auto check-out) onto the staff rows; broadcast them.
+
+    The engine's `checkout_expired` updates sessions without plugins, so this runs from the
+    `session_auto_closed` signal (and the reconcile job catches anything a crash left behind).
+    Returns the number of staff rows changed.
+    """
+    rows = list(
+        CheckIn.objects.filter(
+            organization=organization, pk__in=check_in_ids, attendee_type=registry.content_type_for(Staff)
+        ).values("attendee_id", "checked_out_at")
+    )
+    changed = 0
+    for row in rows:
+        with transaction.atomic():
+            staff = Staff.objects.select_for_update(of=("self",)).filter(pk=row["attendee_id"]).first()
+            if staff is None:
+                continue
+            on_duty = staff.session_active
+            last_out = row["checked_out_at"]
+            if staff.last_clock_out is not None and staff.last_clock_out > last_out:
+                last_out = staff.last_clock_out
+            if staff.is_on_duty == on_duty and staff.last_clock_out == last_out:
+                continue
+            was_on_duty = staff.is_on_duty
+            staff.is_on_duty, staff.last_clock_out = on_duty, last_out
+            staff.save(update_fields=["is_on_duty", "last_clock_out"])
+            changed += 1
+            if was_on_duty and not on_duty:
+                broadcast(hotel_channel(organization.slug), CLOCK_EVENT,
+                          clock_payload(staff, action="clock_out", at=row["checked_out_at"]))
+    return changed
+
+
+def staff_reconcile_duty(*, organization: Organization) -> int:
+    """Fix staff rows whose `is_on_duty` disagrees with the engine's session; return how many."""
+    drifted = Staff.objects.filter(organization=organization).exclude(is_on_duty=F("session_active"))
+    fixed = 0
+    for staff_id in drifted.values_list("pk", flat=True):
+        with transaction.atomic():
+            staff = Staff.objects.select_for_update(of=("self",)).get(pk=staff_id)
+            if staff.is_on_duty == staff.session_active:
+                continue
+            staff.is_on_duty = staff.session_active
+            fields = ["is_on_duty"]
+            if staff.session_active:
+                opened = CheckIn.objects.get(pk=staff.session_check_in_id)
+                staff.last_clock_in = opened.checked_in_at
+                fields.append("last_clock_in")
+                action, at = "clock_in", opened.checked_in_at
+            else:
+                last = (CheckIn.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk,
+                                               checked_out_at__isnull=False).order_by("-checked_out_at").first())
+                at = last.checked_out_at if last else timezone.now()
+                staff.last_clock_out = at
+                fields.append("last_clock_out")
+                action = "clock_out"
+            staff.save(update_fields=fields)
+            broadcast(hotel_channel(organization.slug), CLOCK_EVENT, clock_payload(staff, action=action, at=at))
+            fixed += 1
+    if fixed:
+        logger.warning("reconciled is_on_duty of %s staff row(s) in %s", fixed, organization.slug)
+    return fixed
+
+
+def staff_auto_checkout(*, organization: Organization, now: datetime | None = None) -> int:
+    """Close the hotel's forgotten clock-outs whose shift end + grace has passed (flagged auto_closed)."""
+    closed = engine.checkout_expired(organization=organization, before=now, target_model=Staff)
+    staff_reconcile_duty(organization=organization)
+    return closed
+
+
+# --- weekly schedule ----------------------------------------------------------------------------
+
+
+def staff_shifts_set(*, staff: Staff, shifts: list[dict], actor=None) -> list[WeeklyShift]:
+    """Replace the staff member's weekly schedule. Each shift: weekday (0=Mon), start_time, end_time.
+
+    An end at or before the start ends the next day (an overnight shift belongs to the day it starts).
+    """
+    weekdays = [s["weekday"] for s in shifts]
+    if len(weekdays) != len(set(weekdays)):
+        raise DomainError("One shift per weekday.", code="duplicate_weekday")
+    for s in shifts:
+        if not 0 <= s["weekday"] <= 6:
+            raise DomainError("weekday is 0 (Monday) to 6 (Sunday).", code="invalid_weekday")
+        if not isinstance(s["start_time"], time) or not isinstance(s["end_time"], time):
+            raise DomainError("start_time and end_time are times of day.", code="invalid_time")
+        if s["start_time"] == s["end_time"]:
+            raise DomainError("A shift cannot start and end at the same time.", code="empty_shift")
+    ct = registry.content_type_for(Staff)
+    with transaction.atomic():
+        WeeklyShift.objects.filter(attendee_type=ct, attendee_id=staff.pk).delete()
+        created = WeeklyShift.objects.bulk_create(
+            WeeklyShift(organization=staff.organization, attendee_type=ct, attendee_id=staff.pk, weekday=s["weekday"],
+                        start_time=s["start_time"], end_time=s["end_time"])
+            for s in sorted(shifts, key=lambda s: s["weekday"])
+        )
+        audit_log_record(
+            organization=staff.organization, action="staff.shifts_set", actor=actor, target=staff,
+            data={"shifts": [{"weekday": s["weekday"], "start_time": s["start_time"].isoformat(),
+                              "end_time": s["end_time"].isoformat()} for s in shifts]},
+        )
+    return created
