@@ -6,8 +6,10 @@ class GamificationConfig(AppConfig):
     verbose_name = "Gym doors and streaks"
 
     def ready(self):
-        from attendance import plugins
+        from attendance import events, plugins
         from gamification.plugin import GymPlugin
+        from gamification.receivers import broadcast_gym_refusal
 
         if not any(isinstance(p, GymPlugin) for p in plugins._registered):
             plugins.register(GymPlugin())
+        events.check_in_refused.connect(broadcast_gym_refusal, dispatch_uid="gamification.broadcast_gym_refusal")

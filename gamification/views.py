@@ -1,0 +1,42 @@
+"""Front-desk pages (server-rendered shells; the desk itself talks to the gym API)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import render
+
+from gamification import selectors, services
+from organizations.models import DESK_ROLES
+from organizations.tenancy import resolve_principal
+
+
+def _desk_principal(request, slug):
+    principal = resolve_principal(user=request.user, device=None, slug=slug)
+    if principal.role not in DESK_ROLES:
+        raise Http404("No such gym.")  # keep other people's desks invisible, like the API's 404s
+    try:
+        gym = services.gym_get(organization=principal.organization)
+    except services.GymNotConfigured:
+        raise Http404("Not a gym.") from None
+    return principal, gym
+
+
+@login_required
+def desk(request, slug):
+    """The check-in screen: scanner field, search, manual and courtesy entries, live visits."""
+    principal, gym = _desk_principal(request, slug)
+    return render(request, "gamification/desk.html", {
+        "organization": principal.organization,
+        "gym": gym,
+        "role": principal.role,
+        "can_courtesy": principal.role in services.COURTESY_ROLES,
+    })
+
+
+@login_required
+def cards(request, slug):
+    """Printable member cards: each member's QR code and a button to replace it."""
+    principal, gym = _desk_principal(request, slug)
+    members = selectors.members_with_profiles(organization=principal.organization)
+    return render(request, "gamification/cards.html", {
+        "organization": principal.organization, "members": members, "role": principal.role,
+    })

@@ -1,0 +1,271 @@
+// Front desk: keyboard only. A keyboard-wedge scanner types GYM_QR_<token> + Enter into #scan.
+// Anything else typed there searches members; Enter checks the selected one in, F2 grants a
+// courtesy pass (allowed roles only). The side panel follows the organization's WebSocket.
+(function () {
+  "use strict";
+  const root = document.getElementById("desk");
+  const slug = root.dataset.slug;
+  const tz = root.dataset.tz;
+  const canCourtesy = root.dataset.canCourtesy === "1";
+  const csrf = root.dataset.csrf;
+  const QR_PREFIX = "GYM_QR_";
+  const scan = document.getElementById("scan");
+  const results = document.getElementById("results");
+  const courtesyBox = document.getElementById("courtesy");
+  const reason = document.getElementById("reason");
+  const resultBox = document.getElementById("result");
+  const api = "/api/v1/gym/";
+  let found = [];
+  let selected = -1;
+  let courtesyFor = null;
+  let searchTimer = null;
+  let busy = false;
+
+  const timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit" });
+  const dateFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "short", year: "numeric" });
+  const fmtTime = (iso) => (iso ? timeFmt.format(new Date(iso)) : "");
+  const fmtDate = (iso) => (iso ? dateFmt.format(new Date(iso)) : "—");
+  const text = (el, value) => { el.textContent = value == null ? "" : String(value); };
+
+  async function call(method, path, body) {
+    const response = await fetch(api + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "X-Organization": slug, Accept: "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    let data = {};
+    try { data = await response.json(); } catch (e) { data = { code: "error", detail: response.statusText }; }
+    return { ok: response.ok, status: response.status, data };
+  }
+
+  // --- focus: the scan field owns the keyboard unless the courtesy reason is open --------------
+  function focusField() {
+    const target = courtesyFor ? reason : scan;
+    if (document.activeElement !== target) target.focus();
+  }
+  document.addEventListener("focusout", () => setTimeout(focusField, 0));
+  document.addEventListener("click", () => setTimeout(focusField, 0));
+  window.addEventListener("focus", focusField);
+
+  // --- result panel --------------------------------------------------------------------------
+  const REASONS = {
+    subscription_inactive: "Subscription not active",
+    subscription_expired: "Subscription expired",
+    anti_passback: "Already entered recently",
+    unknown_qr: "Unknown or replaced card",
+    invalid_qr: "Not a gym card",
+    attendee_inactive: "Member suspended",
+    member_not_found: "No such member",
+    permission_denied: "Not allowed",
+    reason_required: "Give a reason",
+  };
+
+  function showResult(kind, data) {
+    resultBox.className = "result " + kind;
+    const member = data.member || {};
+    const verdict = resultBox.querySelector(".verdict");
+    const who = resultBox.querySelector(".who");
+    const facts = resultBox.querySelector(".facts");
+    const why = resultBox.querySelector(".why");
+    if (kind === "refused") {
+      text(verdict, "✖ " + (REASONS[data.code] || "Refused"));
+      text(why, (data.detail || "") + (data.next_allowed_at ? " Next entry allowed at " + fmtTime(data.next_allowed_at) + "." : ""));
+    } else {
+      const access = data.visit ? data.visit.access_type : "";
+      text(verdict, access === "courtesy" ? "✔ Courtesy pass" : "✔ Welcome");
+      text(why, "");
+    }
+    text(who, member.name || "");
+    if (member.id) {
+      const parts = [];
+      if (member.access_type === "staff") parts.push("Staff");
+      else parts.push("Subscription " + (member.subscription_status || "—") + " · expires " + fmtDate(member.expires_at));
+      if (member.access_type !== "staff") parts.push("Streak " + (member.current_streak || 0) + " day" + (member.current_streak === 1 ? "" : "s") + " (best " + (member.longest_streak || 0) + ")");
+      text(facts, parts.join(" · "));
+    } else {
+      text(facts, "");
+    }
+    resultBox.dataset.code = kind === "refused" ? data.code || "" : "allowed";
+  }
+
+  async function entry(path, body) {
+    if (busy) return;
+    busy = true;
+    try {
+      const { ok, data } = await call("POST", path, body);
+      if (ok) showResult(data.visit && data.visit.access_type === "courtesy" ? "courtesy-ok" : "allowed", data);
+      else showResult("refused", data);
+      refreshPanel();
+    } catch (e) {
+      showResult("refused", { code: "network", detail: "The server did not answer. Try again." });
+    } finally {
+      busy = false;
+    }
+  }
+
+  // --- search --------------------------------------------------------------------------------
+  function renderResults() {
+    results.replaceChildren();
+    found.forEach((m, i) => {
+      const li = document.createElement("li");
+      if (i === selected) li.className = "selected";
+      li.dataset.id = m.id;
+      const name = document.createElement("span");
+      text(name, m.name + (m.access_type === "staff" ? " (staff)" : ""));
+      const meta = document.createElement("span");
+      meta.className = "meta";
+      text(meta, [m.email, m.phone, m.access_type === "staff" ? "" : m.subscription_status].filter(Boolean).join(" · "));
+      li.append(name, meta);
+      results.append(li);
+    });
+  }
+
+  async function search(query) {
+    const { ok, data } = await call("GET", "members?q=" + encodeURIComponent(query));
+    if (!ok || scan.value.trim() !== query) return;
+    found = data.results;
+    selected = found.length ? 0 : -1;
+    renderResults();
+  }
+
+  function clearSearch() {
+    found = [];
+    selected = -1;
+    renderResults();
+  }
+
+  scan.addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    const value = scan.value.trim();
+    if (value.startsWith(QR_PREFIX) || value.length < 2) { clearSearch(); return; }
+    searchTimer = setTimeout(() => search(value), 150);
+  });
+
+  scan.addEventListener("keydown", (event) => {
+    const value = scan.value.trim();
+    if (event.key === "Enter") {
+      event.preventDefault();
+      if (value.startsWith(QR_PREFIX)) {
+        scan.value = "";
+        clearSearch();
+        entry("checkin", { qr: value });
+      } else if (selected >= 0 && found[selected]) {
+        const member = found[selected];
+        scan.value = "";
+        clearSearch();
+        entry("checkin", { user_id: member.id });
+      }
+    } else if (event.key === "ArrowDown" && found.length) {
+      event.preventDefault();
+      selected = (selected + 1) % found.length;
+      renderResults();
+    } else if (event.key === "ArrowUp" && found.length) {
+      event.preventDefault();
+      selected = (selected - 1 + found.length) % found.length;
+      renderResults();
+    } else if (event.key === "F2") {
+      event.preventDefault();
+      if (!canCourtesy) { showResult("refused", { code: "permission_denied", detail: "Your role may not grant courtesy passes." }); return; }
+      if (selected >= 0 && found[selected]) openCourtesy(found[selected]);
+    } else if (event.key === "Escape") {
+      scan.value = "";
+      clearSearch();
+    }
+  });
+
+  // --- courtesy ------------------------------------------------------------------------------
+  function openCourtesy(member) {
+    courtesyFor = member;
+    text(document.getElementById("courtesy-name"), member.name);
+    courtesyBox.hidden = false;
+    reason.value = "";
+    reason.focus();
+  }
+
+  function closeCourtesy() {
+    courtesyFor = null;
+    courtesyBox.hidden = true;
+    scan.focus();
+  }
+
+  reason.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") { event.preventDefault(); closeCourtesy(); return; }
+    if (event.key !== "Enter") return;
+    event.preventDefault();
+    const value = reason.value.trim();
+    if (value.startsWith(QR_PREFIX)) { closeCourtesy(); entry("checkin", { qr: value }); return; }  // a scan wins
+    if (!value) { showResult("refused", { code: "reason_required", detail: "Type why this person gets a courtesy pass." }); return; }
+    const member = courtesyFor;
+    closeCourtesy();
+    scan.value = "";
+    clearSearch();
+    entry("checkin/courtesy", { user_id: member.id, reason: value });
+  });
+
+  // --- side panel: occupancy, today's visits and refusals, live ------------------------------
+  let panelTimer = null;
+  function refreshPanel() {
+    clearTimeout(panelTimer);
+    panelTimer = setTimeout(loadPanel, 100);
+  }
+
+  function row(cells, cls) {
+    const tr = document.createElement("tr");
+    if (cls) tr.className = cls;
+    cells.forEach((cell) => {
+      const td = document.createElement("td");
+      if (cell instanceof Node) td.append(cell); else text(td, cell);
+      tr.append(td);
+    });
+    return tr;
+  }
+
+  function tag(value) {
+    const span = document.createElement("span");
+    span.className = "tag " + value;
+    text(span, value);
+    return span;
+  }
+
+  async function loadPanel() {
+    const { ok, data } = await call("GET", "desk");
+    if (!ok) return;
+    text(document.getElementById("occupancy"), data.occupancy.total);
+    const visits = document.getElementById("visits");
+    visits.replaceChildren(...data.visits.map((v) => row([fmtTime(v.checked_in_at), v.name, tag(v.access_type), v.access_method])));
+    text(document.getElementById("visit-count"), "(" + data.visits.length + ")");
+    const refusals = document.getElementById("refusals");
+    refusals.replaceChildren(...data.refusals.map((r) => row([fmtTime(r.attempted_at), r.name || "unknown", REASONS[r.code] || r.code])));
+  }
+
+  let socket = null;
+  let retry = 500;
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + "/ws/org/" + slug + "/");
+    const dot = document.getElementById("live-dot");
+    const label = document.getElementById("live-text");
+    socket.onopen = () => {
+      retry = 500;
+      dot.className = "dot on";
+      text(label, "live");
+      loadPanel(); // catch up on anything missed while disconnected
+    };
+    socket.onmessage = (message) => {
+      const { event, data } = JSON.parse(message.data);
+      if (event === "occupancy.changed") text(document.getElementById("occupancy"), data.total);
+      if (event === "check_in.recorded" || event === "check_out.recorded" || event === "gym.refused") refreshPanel();
+    };
+    socket.onclose = () => {
+      dot.className = "dot";
+      text(label, "reconnecting…");
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 10000);
+    };
+  }
+
+  loadPanel();
+  connect();
+  focusField();
+})();
