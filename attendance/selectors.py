@@ -7,7 +7,6 @@ fixed and their cost follows the period's rows, not the whole history.
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
 from django.utils import timezone
@@ -96,7 +95,6 @@ def dashboard(*, organization: Organization, start: date, end: date, at_risk_day
     at_risk = []
     at_risk_count = 0
     for model in registry.registered_models():
-        ct = ContentType.objects.get_for_model(model)
         scoped = model.objects.filter(organization=organization, attendance_enabled=True)
         counts = scoped.aggregate(
             total=Count("pk"),
@@ -113,7 +111,6 @@ def dashboard(*, organization: Organization, start: date, end: date, at_risk_day
                         "name": attendee.attendance_name(),
                         "last_visit_at": attendee.last_visit_at.isoformat(),
                         "days_absent": (timezone.now() - attendee.last_visit_at).days,
-                        "content_type_id": ct.pk,
                     }
                 )
     at_risk.sort(key=lambda a: a["last_visit_at"])
@@ -147,9 +144,7 @@ def dashboard(*, organization: Organization, start: date, end: date, at_risk_day
             }
             for t in top
         ],
-        "at_risk": {"days": at_risk_days, "count": at_risk_count, "attendees": [
-            {k: v for k, v in a.items() if k != "content_type_id"} for a in at_risk[:AT_RISK_LIMIT]
-        ]},
+        "at_risk": {"days": at_risk_days, "count": at_risk_count, "attendees": at_risk[:AT_RISK_LIMIT]},
     }
 
 

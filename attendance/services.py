@@ -283,7 +283,7 @@ def _check_in_locked(
     return row
 
 
-def _count_visit(organization: Organization, attendee, row: CheckIn) -> None:
+def _count_visit(organization: Organization, attendee, row: CheckIn, *, opens_session: bool = True) -> None:
     """Bump the attendee's counters and the month's rollup for a new check-in. Lock held."""
     tz = organization.tz
     day = local_date(row.checked_in_at, tz)
@@ -298,8 +298,9 @@ def _count_visit(organization: Organization, attendee, row: CheckIn) -> None:
     rollup = _rollup_for_update(organization, row.attendee_type_id, row.attendee_id, month)
     rollup.visits += 1
     rollup.days_present += 1 if first_today else 0
+    rollup.seconds_present += row.duration_seconds or 0
     rollup.kinds[row.kind] = rollup.kinds.get(row.kind, 0) + 1
-    rollup.save(update_fields=["visits", "days_present", "kinds"])
+    rollup.save(update_fields=["visits", "days_present", "seconds_present", "kinds"])
 
     # Values computed in Python are safe here: the attendee row is locked by this transaction.
     attendee.total_visits += 1
@@ -310,16 +311,14 @@ def _count_visit(organization: Organization, attendee, row: CheckIn) -> None:
         attendee.first_visit_at = row.checked_in_at
     if attendee.last_visit_at is None or row.checked_in_at > attendee.last_visit_at:
         attendee.last_visit_at = row.checked_in_at
-    attendee.session_active = True
-    attendee.session_check_in_id = row.pk
-    attendee.session_expected_checkout_at = row.expected_checkout_at
-    attendee.session_method = row.method
-    attendee.save(
-        update_fields=[
-            "total_visits", "visits_this_month", "visits_month", "first_visit_at", "last_visit_at",
-            "session_active", "session_check_in_id", "session_expected_checkout_at", "session_method",
-        ]
-    )
+    fields = ["total_visits", "visits_this_month", "visits_month", "first_visit_at", "last_visit_at"]
+    if opens_session:
+        attendee.session_active = True
+        attendee.session_check_in_id = row.pk
+        attendee.session_expected_checkout_at = row.expected_checkout_at
+        attendee.session_method = row.method
+        fields += ["session_active", "session_check_in_id", "session_expected_checkout_at", "session_method"]
+    attendee.save(update_fields=fields)
 
 
 # --- check-out ---------------------------------------------------------------------------------
@@ -466,47 +465,27 @@ def session_record(
         if row is not None:
             if row.checked_in_at == checked_in_at and row.checked_out_at == checked_out_at:
                 return CheckInResult(check_in=row, created=False)
-            old_month = month_start(local_date(row.checked_in_at, tz))
+            old_day = local_date(row.checked_in_at, tz)
+            old_month = month_start(old_day)
             old_seconds = row.duration_seconds or 0
             row.checked_in_at, row.checked_out_at = checked_in_at, checked_out_at
             row.duration = checked_out_at - checked_in_at
             row.metadata = {**row.metadata, **(metadata or {})}
             row.save(update_fields=["checked_in_at", "checked_out_at", "duration", "metadata"])
-            new_month = month_start(local_date(checked_in_at, tz))
-            if old_month == new_month and local_date(checked_in_at, tz) == local_date(row.checked_in_at, tz):
+            if old_day == local_date(checked_in_at, tz):
                 MonthlyRollup.objects.filter(
-                    attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id, month=new_month
+                    attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id, month=old_month
                 ).update(seconds_present=F("seconds_present") + (row.duration_seconds - old_seconds))
             else:
                 _rebuild(organization, attendee_type_id=row.attendee_type_id, attendee_ids=[locked.pk],
-                         months={old_month, new_month})
+                         months={old_month, month_start(local_date(checked_in_at, tz))})
             return CheckInResult(check_in=row, created=False)
         row = CheckIn.objects.create(
             organization=organization, attendee_type=registry.content_type_for(locked), attendee_id=locked.pk,
             checked_in_at=checked_in_at, checked_out_at=checked_out_at, duration=checked_out_at - checked_in_at,
             method=method, source=source, kind=kind, metadata=dict(metadata or {}), external_id=external_id,
         )
-        day = local_date(checked_in_at, tz)
-        start, end = day_bounds(day, tz)
-        first_today = not CheckIn.objects.filter(
-            attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id,
-            checked_in_at__gte=start, checked_in_at__lt=end,
-        ).exclude(pk=row.pk).exists()
-        rollup = _rollup_for_update(organization, row.attendee_type_id, row.attendee_id, month_start(day))
-        rollup.visits += 1
-        rollup.days_present += 1 if first_today else 0
-        rollup.seconds_present += row.duration_seconds
-        rollup.kinds[kind] = rollup.kinds.get(kind, 0) + 1
-        rollup.save(update_fields=["visits", "days_present", "seconds_present", "kinds"])
-        locked.total_visits += 1
-        if month_start(day) == month_start(local_today(tz)):
-            locked.visits_this_month = (locked.visits_this_month if locked.visits_month == month_start(day) else 0) + 1
-            locked.visits_month = month_start(day)
-        if locked.first_visit_at is None or checked_in_at < locked.first_visit_at:
-            locked.first_visit_at = checked_in_at
-        if locked.last_visit_at is None or checked_in_at > locked.last_visit_at:
-            locked.last_visit_at = checked_in_at
-        locked.save(update_fields=["total_visits", "visits_this_month", "visits_month", "first_visit_at", "last_visit_at"])
+        _count_visit(organization, locked, row, opens_session=False)
         transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=row), robust=True)
         transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)
     return CheckInResult(check_in=row, created=True)
