@@ -1,0 +1,95 @@
+"""The organization WebSocket: who may connect, and the events the engine broadcasts after commit."""
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from attendance import services
+from config.asgi import application
+from organizations.services import device_key_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_headers(user):
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies["sessionid"].value
+    return [(b"cookie", f"sessionid={cookie}".encode()), (b"origin", b"http://localhost")]
+
+
+async def connect(path, headers):
+    communicator = WebsocketCommunicator(application, path, headers=headers)
+    connected, code = await communicator.connect(timeout=5)
+    return communicator, connected, code
+
+
+async def _check_in_and_receive(org, member, headers):
+    communicator, connected, _ = await connect(f"/ws/org/{org.slug}/", headers)
+    assert connected
+    await database_sync_to_async(services.check_in)(organization=org, attendee=member, location="Door")
+    first = await communicator.receive_json_from(timeout=5)
+    second = await communicator.receive_json_from(timeout=5)
+    await communicator.disconnect()
+    return first, second
+
+
+def test_member_of_the_organization_receives_check_in_and_occupancy(org, owner, member):
+    first, second = async_to_sync(_check_in_and_receive)(org, member, session_headers(owner))
+    assert first["event"] == "check_in.recorded"
+    assert first["data"]["attendee_id"] == member.pk
+    assert first["data"]["name"] == "Ada Lovelace"
+    assert first["data"]["location"] == "Door"
+    assert second == {"event": "occupancy.changed", "data": {"total": 1, "by_location": {"Door": 1}, "at": second["data"]["at"]}}
+
+
+def test_display_key_screen_may_connect(org, member):
+    _, raw_key = device_key_create(organization=org, name="Lobby TV", kind="display")
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/org/{org.slug}/?key={raw_key}", [(b"origin", b"http://localhost")])
+        await communicator.send_json_to({"type": "ping"})
+        reply = await communicator.receive_json_from(timeout=5)
+        await communicator.disconnect()
+        return connected, reply
+
+    connected, reply = async_to_sync(scenario)()
+    assert connected
+    assert reply["event"] == "pong"
+
+
+@pytest.mark.parametrize("who", ["anonymous", "outsider", "wrong_key"])
+def test_others_are_turned_away(org, outsider, who):
+    headers = [(b"origin", b"http://localhost")]
+    path = f"/ws/org/{org.slug}/"
+    if who == "outsider":
+        headers = session_headers(outsider)
+    if who == "wrong_key":
+        path += "?key=dk_not_a_key"
+
+    async def scenario():
+        communicator, connected, code = await connect(path, headers)
+        return connected, code
+
+    connected, code = async_to_sync(scenario)()
+    assert not connected
+    assert code == 4403
+
+
+def test_a_failing_channel_layer_never_fails_the_check_in(owner_client, member, settings, caplog):
+    from channels.layers import channel_layers
+
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": "redis://127.0.0.1:1/0"}]},  # nothing listens on port 1
+        }
+    }
+    channel_layers.backends.clear()
+    response = owner_client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")
+    assert response.status_code == 201
+    member.refresh_from_db()
+    assert member.session_active
+    assert any("broadcast to group org-acme failed" in r.getMessage() for r in caplog.records)
