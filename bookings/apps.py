@@ -3,3 +3,17 @@ from django.apps import AppConfig
 
 class BookingsConfig(AppConfig):
     name = "bookings"
+    verbose_name = "Class bookings"
+
+    def ready(self):
+        from django.core.signals import request_finished, request_started
+        from django.db.backends.signals import connection_created
+
+        from attendance import plugins
+        from bookings import rls
+        from bookings.plugins import BookingsPlugin
+
+        plugins.register(BookingsPlugin())
+        connection_created.connect(rls.on_connection_created, dispatch_uid="bookings.rls.connection_created")
+        request_started.connect(rls.on_request_boundary, dispatch_uid="bookings.rls.request_started")
+        request_finished.connect(rls.on_request_boundary, dispatch_uid="bookings.rls.request_finished")

@@ -2,4 +2,7 @@
 
 
 def schedules() -> list[dict]:
-    return []
+    return [
+        {"name": "bookings: mark no-shows of ended classes", "task": "bookings.tasks.mark_no_shows",
+         "every_seconds": 300},
+    ]

@@ -1,0 +1,519 @@
+"""The bookings REST API. Views parse input, call a service or selector, and shape the output.
+
+Every view restricts the connection's bookings tables to the caller's organization
+(bookings.rls.activate) as soon as the principal is known: row-level security on PostgreSQL.
+"""
+
+import csv
+import io
+from datetime import timedelta
+
+from django.db.models import Count, Q
+from django.http import StreamingHttpResponse
+from rest_framework import mixins, renderers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from attendance.models import Member
+from bookings import rls, selectors, services
+from bookings.api import serializers as s
+from bookings.exceptions import BookingNotFound
+from bookings.models import (
+    Booking,
+    BookingSource,
+    ClassPackage,
+    ClassType,
+    CustomerMembership,
+    FitnessClass,
+    Instructor,
+    MembershipPlan,
+    Venue,
+    WaitlistEntry,
+)
+from config.api import Pagination
+from organizations.dates import local_today
+from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind, Role
+from organizations.permissions import principal_user
+
+DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class CSVRenderer(renderers.BaseRenderer):
+    """Renders a list of flat dicts (a report's rows) as CSV; selected with ?format=csv."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, dict) and "code" in data and "detail" in data:  # an error body
+            data = [data]
+        rows = data if isinstance(data, list) else [data]
+        return rows_to_csv(rows)
+
+
+def rows_to_csv(rows: list[dict]) -> str:
+    out = io.StringIO()
+    if rows:
+        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    return out.getvalue()
+
+
+class StudioView:
+    """Mixin: the caller's organization, actor and device; RLS activated after the permission check."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        rls.activate(request.principal.organization)
+
+    @property
+    def organization(self):
+        return self.request.principal.organization
+
+    @property
+    def actor(self):
+        return principal_user(self.request)
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "organization": self.organization}
+
+
+def _valid(serializer_class, data, **context):
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _customer(organization, customer_id=None, qr_token=None) -> Member:
+    rows = Member.objects.filter(organization=organization)
+    customer = rows.filter(qr_token=qr_token).first() if qr_token else rows.filter(pk=customer_id).first()
+    if customer is None:
+        raise BookingNotFound("No such customer in this organization.", code="customer_not_found")
+    return customer
+
+
+def _object(model, organization, pk, name):
+    row = model.objects.filter(organization=organization, pk=pk).first()
+    if row is None:
+        raise BookingNotFound(f"No such {name} in this organization.", code=f"{name.replace(' ', '_')}_not_found")
+    return row
+
+
+# --- set-up: studio options, venues, instructors, class types, classes, plans, packages ---------
+
+
+class StudioOptionsView(StudioView, APIView):
+    """The studio's booking options (late-cancellation window, grace minutes, ...)."""
+
+    allowed_roles = WORKER_ROLES
+
+    def get_permissions(self):
+        self.allowed_roles = WORKER_ROLES if self.request.method in READ_METHODS else MANAGER_ROLES
+        return super().get_permissions()
+
+    def get(self, request):
+        return Response(s.StudioSerializer(services.studio_options(self.organization)).data)
+
+    def put(self, request):
+        studio = services.studio_options(self.organization)
+        serializer = s.StudioSerializer(studio, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        serializer.save(organization=self.organization)
+        return Response(serializer.data)
+
+    patch = put
+
+
+class ManagedViewSet(StudioView, viewsets.ModelViewSet):
+    """Workers read; managers write. Rows of the caller's organization only."""
+
+    model = None
+
+    def get_permissions(self):
+        self.allowed_roles = WORKER_ROLES if self.request.method in READ_METHODS else MANAGER_ROLES
+        return super().get_permissions()
+
+    def get_queryset(self):
+        return self.model.objects.filter(organization=self.organization)
+
+    def perform_create(self, serializer):
+        serializer.save(organization=self.organization)
+
+
+class VenueViewSet(ManagedViewSet):
+    model = Venue
+    serializer_class = s.VenueSerializer
+
+
+class InstructorViewSet(ManagedViewSet):
+    model = Instructor
+    serializer_class = s.InstructorSerializer
+
+
+class ClassTypeViewSet(ManagedViewSet):
+    model = ClassType
+    serializer_class = s.ClassTypeSerializer
+
+
+class MembershipPlanViewSet(ManagedViewSet):
+    model = MembershipPlan
+    serializer_class = s.MembershipPlanSerializer
+
+
+class _CustomerOwnedViewSet(ManagedViewSet):
+    def perform_create(self, serializer):
+        customer = _customer(self.organization, serializer.validated_data["customer_id"])
+        serializer.save(organization=self.organization, customer=customer)
+
+    def perform_update(self, serializer):
+        if "customer_id" in serializer.validated_data:
+            _customer(self.organization, serializer.validated_data["customer_id"])
+        serializer.save()
+
+
+class CustomerMembershipViewSet(_CustomerOwnedViewSet):
+    model = CustomerMembership
+    serializer_class = s.CustomerMembershipSerializer
+
+
+class ClassPackageViewSet(_CustomerOwnedViewSet):
+    model = ClassPackage
+    serializer_class = s.ClassPackageSerializer
+
+
+class FitnessClassViewSet(ManagedViewSet):
+    """Classes; `?date=YYYY-MM-DD` lists one local day, `?start=&end=` a range (default: today on)."""
+
+    model = FitnessClass
+    serializer_class = s.FitnessClassSerializer
+
+    def get_queryset(self):
+        rows = (
+            FitnessClass.objects.filter(organization=self.organization)
+            .select_related("class_type", "venue").prefetch_related("instructors")
+            .annotate(booked=Count("bookings", filter=Q(bookings__status__in=["registered", "attended"])))
+        )
+        if self.action != "list":
+            return rows
+        params = _valid(s.PeriodSerializer, self.request.query_params.dict())
+        start = params.get("start") or local_today(self.organization.tz)
+        end = params.get("end") or start + timedelta(days=6)
+        p = selectors.period(self.organization, start, end)
+        return rows.filter(starts_at__gte=p.lo, starts_at__lt=p.hi).order_by("starts_at", "id")
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        cancelled = services.fitness_class_cancel(organization=self.organization, fitness_class=self.get_object())
+        return Response({"bookings_cancelled": cancelled})
+
+    @action(detail=True, methods=["post"])
+    def capacity(self, request, pk=None):
+        data = _valid(s.CapacityInputSerializer, request.data)
+        services.fitness_class_set_capacity(
+            organization=self.organization, fitness_class=self.get_object(), capacity=data["capacity_override"]
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
+
+    @action(detail=True, methods=["get"])
+    def waitlist(self, request, pk=None):
+        rows = WaitlistEntry.objects.filter(fitness_class=self.get_object(), status="waiting").order_by("created_at", "id")
+        data = [{**s.WaitlistEntrySerializer(r).data, "position": i} for i, r in enumerate(rows, start=1)]
+        return Response(data)
+
+
+# --- bookings, waitlist, series, check-in -------------------------------------------------------
+
+
+class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Bookings. Desk roles book for anyone; a customer (role member) books for their own record."""
+
+    serializer_class = s.BookingSerializer
+    allowed_roles = WORKER_ROLES | {Role.MEMBER}
+    allow_devices = DEVICE_KINDS
+
+    def get_queryset(self):
+        rows = Booking.objects.filter(organization=self.organization).order_by("class_starts_at", "id")
+        if self.request.principal.role == Role.MEMBER:
+            rows = rows.filter(customer__user=self.request.user)
+        for param, lookup in (("class_id", "fitness_class_id"), ("customer_id", "customer_id"), ("status", "status")):
+            if self.request.query_params.get(param):
+                rows = rows.filter(**{lookup: self.request.query_params[param]})
+        return rows
+
+    def _self_or_named_customer(self, customer_id):
+        if self.request.principal.role == Role.MEMBER:
+            customer = Member.objects.filter(organization=self.organization, user=self.request.user).first()
+            if customer is None or (customer_id and customer_id != customer.pk):
+                raise BookingNotFound("You can only book for yourself.", code="customer_not_found")
+            return customer
+        if not customer_id:
+            raise BookingNotFound("Name the customer (customer_id).", code="customer_not_found")
+        return _customer(self.organization, customer_id)
+
+    def _source(self, data):
+        if self.request.principal.device is not None:
+            return BookingSource.KIOSK
+        if self.request.principal.role == Role.MEMBER:
+            return data.get("source") if data.get("source") in (BookingSource.WEB, BookingSource.MOBILE_APP) else BookingSource.WEB
+        return data.get("source") or BookingSource.STAFF
+
+    def create(self, request):
+        data = _valid(s.BookingInputSerializer, request.data)
+        customer = self._self_or_named_customer(data.get("customer_id"))
+        fitness_class = _object(FitnessClass, self.organization, data["class_id"], "class")
+        amount = data["amount_paid_pennies"] if request.principal.role in DESK_ROLES else None
+        outcome = services.booking_create(
+            organization=self.organization, fitness_class=fitness_class, customer=customer, method=data["method"],
+            source=self._source(data), amount_paid_pennies=amount, waitlist=data["waitlist"],
+        )
+        if outcome.booking is not None:
+            return Response({"result": "booked", "booking": s.BookingSerializer(outcome.booking).data},
+                            status=status.HTTP_201_CREATED)
+        position = WaitlistEntry.objects.filter(
+            fitness_class=fitness_class, status="waiting", created_at__lte=outcome.waitlist_entry.created_at,
+        ).count()
+        return Response({"result": "waitlisted", "waitlist_entry": {**s.WaitlistEntrySerializer(outcome.waitlist_entry).data,
+                                                                      "position": position}},
+                        status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=False, methods=["post"])
+    def series(self, request):
+        data = _valid(s.SeriesInputSerializer, request.data)
+        customer = self._self_or_named_customer(data.get("customer_id"))
+        fitness_class = _object(FitnessClass, self.organization, data["class_id"], "class")
+        result = services.booking_book_series(
+            organization=self.organization, customer=customer, fitness_class=fitness_class, until=data["until"],
+            method=data["method"], source=self._source(data),
+        )
+        summary: dict[str, int] = {}
+        for item in result.items:
+            summary[item["result"]] = summary.get(item["result"], 0) + 1
+        return Response({"series_id": result.series.pk, "summary": summary, "items": result.items},
+                        status=status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        data = _valid(s.CancelInputSerializer, request.data)
+        at = data["at"] if request.principal.role in MANAGER_ROLES else None
+        booking = services.booking_cancel(organization=self.organization, booking=self.get_object(), at=at)
+        return Response(s.BookingSerializer(booking).data)
+
+    def get_object(self):
+        row = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
+        if row is None:
+            raise BookingNotFound("No such booking in this organization.")
+        return row
+
+
+class WaitlistViewSet(StudioView, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.WaitlistEntrySerializer
+    allowed_roles = DESK_ROLES
+
+    def get_queryset(self):
+        rows = WaitlistEntry.objects.filter(organization=self.organization).order_by("created_at", "id")
+        if self.request.query_params.get("class_id"):
+            rows = rows.filter(fitness_class_id=self.request.query_params["class_id"])
+        if self.request.query_params.get("status"):
+            rows = rows.filter(status=self.request.query_params["status"])
+        return rows
+
+    @action(detail=True, methods=["post"])
+    def leave(self, request, pk=None):
+        entry = _object(WaitlistEntry, self.organization, pk, "waitlist entry")
+        return Response(s.WaitlistEntrySerializer(services.waitlist_leave(organization=self.organization, entry=entry)).data)
+
+
+class ClassCheckInView(StudioView, APIView):
+    """Check a customer in to their class through the engine (source "bookings")."""
+
+    allowed_roles = DESK_ROLES
+    allow_devices = DEVICE_KINDS
+
+    def post(self, request):
+        data = _valid(s.CheckInInputSerializer, request.data)
+        booking = None
+        if data.get("booking_id"):
+            booking = _object(Booking, self.organization, data["booking_id"], "booking")
+            customer = booking.customer
+        else:
+            customer = _customer(self.organization, data.get("customer_id"), data.get("qr_token"))
+        fitness_class = _object(FitnessClass, self.organization, data["class_id"], "class") if data.get("class_id") else None
+        at = data["at"] if request.principal.role in MANAGER_ROLES else None
+        booking = services.class_check_in(
+            organization=self.organization, customer=customer, booking=booking, fitness_class=fitness_class,
+            method=data["method"], at=at, actor=self.actor, device=request.principal.device,
+        )
+        return Response(s.BookingSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+# --- reports ------------------------------------------------------------------------------------
+
+
+class ReportView(StudioView, APIView):
+    """A report over `?start=&end=` (local dates, default: the last 30 days up to today), as JSON or
+    `?format=csv` (the report's table)."""
+
+    allowed_roles = MANAGER_ROLES
+    renderer_classes = [renderers.JSONRenderer, CSVRenderer]
+    filename = "report"
+
+    def period(self):
+        params = _valid(s.PeriodSerializer, self.request.query_params.dict())
+        end = params.get("end") or local_today(self.organization.tz)
+        start = params.get("start") or end - timedelta(days=29)
+        return params, start, end
+
+    def report(self, params, start, end) -> dict:
+        raise NotImplementedError
+
+    def table(self, report: dict) -> list[dict]:
+        return report.get("rows", [report])
+
+    def get(self, request, **kwargs):
+        params, start, end = self.period()
+        report = self.report(params, start, end)
+        if request.accepted_renderer.format == "csv":
+            name = f"{self.filename}-{start.isoformat()}-{end.isoformat()}.csv"
+            return Response(self.table(report), headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return Response(report)
+
+
+def _flat(row: dict) -> dict:
+    return {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
+
+
+class StatisticsReport(ReportView):
+    filename = "statistics"
+
+    def report(self, params, start, end):
+        return selectors.statistics(organization=self.organization, start=start, end=end)
+
+    def table(self, report):
+        return [{"start": report["period"]["start"], "end": report["period"]["end"], **_flat(report)}]
+
+
+class CapacityReport(ReportView):
+    filename = "capacity"
+
+    def report(self, params, start, end):
+        return selectors.capacity(organization=self.organization, start=start, end=end)
+
+
+class LateArrivalsReport(ReportView):
+    filename = "late-arrivals"
+
+    def report(self, params, start, end):
+        return selectors.late_arrivals(organization=self.organization, start=start, end=end)
+
+    def table(self, report):
+        return report["by_class_type"]
+
+
+class TimelineReport(ReportView):
+    filename = "timeline"
+
+    def report(self, params, start, end):
+        return selectors.timeline(organization=self.organization, start=start, end=end,
+                                  granularity=params.get("granularity") or "day")
+
+
+class InstructorReport(ReportView):
+    filename = "instructors"
+
+    def report(self, params, start, end):
+        return selectors.instructor_performance(organization=self.organization, start=start, end=end)
+
+
+class RevenueReport(ReportView):
+    filename = "revenue"
+
+    def report(self, params, start, end):
+        return selectors.revenue(organization=self.organization, start=start, end=end)
+
+
+class PeakHoursReport(ReportView):
+    filename = "peak-hours"
+
+    def report(self, params, start, end):
+        return selectors.peak_hours(organization=self.organization, start=start, end=end)
+
+    def table(self, report):
+        return report["cells"]
+
+
+class EngagementReport(ReportView):
+    filename = "engagement"
+
+    def report(self, params, start, end):
+        return selectors.engagement(organization=self.organization, start=start, end=end,
+                                    lapsed_days=params.get("lapsed_days"))
+
+    def table(self, report):
+        return report["lapsed"]
+
+
+class CustomerHistoryReport(ReportView):
+    filename = "customer-history"
+    allowed_roles = DESK_ROLES
+
+    def get(self, request, customer_id):
+        customer = _customer(self.organization, customer_id)
+        params = _valid(s.PeriodSerializer, request.query_params.dict())
+        report = selectors.customer_history(organization=self.organization, customer=customer,
+                                            start=params.get("start"), end=params.get("end"))
+        if request.accepted_renderer.format == "csv":
+            return Response(report["bookings"],
+                            headers={"Content-Disposition": f'attachment; filename="customer-{customer.pk}.csv"'})
+        return Response(report)
+
+
+class AttendancesReport(ReportView):
+    """The all-attendances view: paginated JSON, or every row as streamed CSV."""
+
+    filename = "attendances"
+
+    def get(self, request, **kwargs):
+        params = _valid(s.AttendanceFilterSerializer, request.query_params.dict())
+        end = params.get("end") or local_today(self.organization.tz)
+        start = params.get("start") or end - timedelta(days=29)
+        rows = selectors.attendances(organization=self.organization, start=start, end=end, filters=params)
+        if request.accepted_renderer.format == "csv":
+            return self._stream(rows, f"attendances-{start.isoformat()}-{end.isoformat()}.csv")
+        paginator = Pagination()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(selectors.attendance_rows(self.organization, page))
+
+    def _stream(self, rows, filename):
+        organization = self.organization
+
+        def chunks():
+            batch: list = []
+            header = True
+            for booking in rows.iterator(chunk_size=2000):
+                batch.append(booking)
+                if len(batch) == 2000:
+                    yield _csv_chunk(organization, batch, header)
+                    header, batch = False, []
+            if batch or header:
+                yield _csv_chunk(organization, batch, header)
+
+        response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+ATTENDANCE_COLUMNS = ["booking_id", "class_id", "class_type", "venue", "instructors", "starts_at", "customer_id",
+                      "customer", "membership_status", "membership_plan", "status", "method", "was_late", "minutes_late"]
+
+
+def _csv_chunk(organization, bookings, header: bool) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=ATTENDANCE_COLUMNS)
+    if header:
+        writer.writeheader()
+    writer.writerows(selectors.attendance_rows(organization, bookings))
+    return out.getvalue()

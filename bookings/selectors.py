@@ -1,0 +1,447 @@
+"""Reads and reports of the bookings app, all in the studio's time zone.
+
+A report covers the classes that START within the local dates `start`..`end` (both included).
+Definitions (docs/bookings.md repeats them):
+- settled bookings = attended + no-shows + late cancellations (early cancellations free the place
+  and are left out; registered bookings have no outcome yet);
+- attendance rate = attended / settled, no-show rate = no-shows / settled, in %, one decimal;
+- "held" classes = not cancelled and started by `now`; average class size = attended / held classes;
+- capacity of a class = its capacity override, else its venue's; utilisation = attended / capacity.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDay, TruncMonth, TruncWeek
+from django.utils import timezone
+
+from attendance.models import Member
+from bookings.models import Booking, BookingMethod, BookingStatus, CustomerMembership, FitnessClass, Instructor
+from organizations.dates import local_date, period_bounds
+from organizations.models import Organization
+
+A = BookingStatus
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    lo: datetime  # UTC, inclusive
+    hi: datetime  # UTC, exclusive
+
+    def as_dict(self) -> dict:
+        return {"start": self.start.isoformat(), "end": self.end.isoformat()}
+
+
+def period(organization: Organization, start: date, end: date) -> Period:
+    lo, hi = period_bounds(start, end, organization.tz)
+    return Period(start=start, end=end, lo=lo, hi=hi)
+
+
+def pct(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole else None
+
+
+def ratio(part: int, whole: int, digits: int = 2) -> float | None:
+    return round(part / whole, digits) if whole else None
+
+
+def bookings_in(organization: Organization, p: Period):
+    return Booking.objects.filter(organization=organization, class_starts_at__gte=p.lo, class_starts_at__lt=p.hi)
+
+
+def held_classes(organization: Organization, p: Period, now: datetime):
+    return FitnessClass.objects.filter(
+        organization=organization, starts_at__gte=p.lo, starts_at__lt=min(p.hi, now), cancelled_at__isnull=True
+    )
+
+
+def _status_counts(prefix: str = "") -> dict:
+    field = f"{prefix}status"
+    return {
+        "total": Count("id"),
+        "registered": Count("id", filter=Q(**{field: A.REGISTERED})),
+        "attended": Count("id", filter=Q(**{field: A.ATTENDED})),
+        "no_shows": Count("id", filter=Q(**{field: A.NO_SHOW})),
+        "cancellations": Count("id", filter=Q(**{field: A.CANCELLED})),
+        "late_cancellations": Count("id", filter=Q(**{field: A.LATE_CANCELLED})),
+    }
+
+
+def _rates(row: dict) -> dict:
+    settled = row["attended"] + row["no_shows"] + row["late_cancellations"]
+    return {"attendance_rate": pct(row["attended"], settled), "no_show_rate": pct(row["no_shows"], settled)}
+
+
+# --- statistics ---------------------------------------------------------------------------------
+
+
+def statistics(*, organization: Organization, start: date, end: date, now: datetime | None = None) -> dict:
+    """Totals by status, attendance and no-show rates, and the average class size of the period."""
+    now = now or timezone.now()
+    p = period(organization, start, end)
+    counts = bookings_in(organization, p).aggregate(**_status_counts())
+    classes = held_classes(organization, p, now).count()
+    return {
+        "period": p.as_dict(),
+        "total_bookings": counts["total"],
+        "registered": counts["registered"],
+        "attended": counts["attended"],
+        "no_shows": counts["no_shows"],
+        "cancellations": counts["cancellations"],
+        "late_cancellations": counts["late_cancellations"],
+        **_rates(counts),
+        "classes_held": classes,
+        "average_class_size": ratio(counts["attended"], classes),
+    }
+
+
+# --- capacity -----------------------------------------------------------------------------------
+
+
+def capacity(*, organization: Organization, start: date, end: date, now: datetime | None = None) -> dict:
+    """Per class type and venue, over held classes: classes, places, bookings (not early-cancelled),
+    attended, attendance rate and utilisation (attended / places)."""
+    now = now or timezone.now()
+    p = period(organization, start, end)
+    classes = (
+        held_classes(organization, p, now)
+        .values("class_type_id", "class_type__name", "venue_id", "venue__name")
+        .annotate(classes=Count("id"), places=Sum(Coalesce("capacity_override", "venue__capacity")))
+    )
+    booked = (
+        bookings_in(organization, p)
+        .filter(class_starts_at__lt=now, fitness_class__cancelled_at__isnull=True)
+        .exclude(status=A.CANCELLED)
+        .values("fitness_class__class_type_id", "fitness_class__venue_id")
+        .annotate(bookings=Count("id"), **{k: v for k, v in _status_counts().items() if k != "total"})
+    )
+    by_key = {(b["fitness_class__class_type_id"], b["fitness_class__venue_id"]): b for b in booked}
+    rows = []
+    for c in classes:
+        b = by_key.get((c["class_type_id"], c["venue_id"]), {})
+        bookings, attended = b.get("bookings", 0), b.get("attended", 0)
+        rows.append({
+            "class_type_id": c["class_type_id"], "class_type": c["class_type__name"],
+            "venue_id": c["venue_id"], "venue": c["venue__name"],
+            "classes": c["classes"], "places": c["places"], "bookings": bookings, "attended": attended,
+            "attendance_rate": pct(attended, bookings), "utilisation": pct(attended, c["places"]),
+            "booked_utilisation": pct(bookings, c["places"]),
+        })
+    rows.sort(key=lambda r: (r["class_type"], r["venue"]))
+    return {"period": p.as_dict(), "rows": rows}
+
+
+# --- late arrivals ------------------------------------------------------------------------------
+
+LATE_BUCKETS = [("0", 0, 0), ("1-5", 1, 5), ("6-10", 6, 10), ("11-15", 11, 15), ("16+", 16, None)]
+
+
+def late_arrivals(*, organization: Organization, start: date, end: date) -> dict:
+    """Attended bookings: how many arrived late (past the grace period), how late, per class type."""
+    p = period(organization, start, end)
+    attended = bookings_in(organization, p).filter(status=A.ATTENDED)
+    per_type = (
+        attended.values("fitness_class__class_type_id", "fitness_class__class_type__name")
+        .annotate(
+            attended=Count("id"), late=Count("id", filter=Q(was_late=True)),
+            late_minutes=Sum("minutes_late", filter=Q(was_late=True)), max_minutes_late=Max("minutes_late"),
+        )
+        .order_by("fitness_class__class_type__name")
+    )
+    buckets = {}
+    for label, lo, hi in LATE_BUCKETS:
+        q = Q(minutes_late__gte=lo) if hi is None else Q(minutes_late__gte=lo, minutes_late__lte=hi)
+        buckets[label] = Count("id", filter=q)
+    totals = attended.aggregate(
+        attended=Count("id"), late=Count("id", filter=Q(was_late=True)),
+        late_minutes=Sum("minutes_late", filter=Q(was_late=True)), **buckets,
+    )
+    return {
+        "period": p.as_dict(),
+        "attended": totals["attended"],
+        "late": totals["late"],
+        "late_rate": pct(totals["late"], totals["attended"]),
+        "average_minutes_late": ratio(totals["late_minutes"] or 0, totals["late"], 1),
+        "minutes_late_buckets": [{"minutes": label, "bookings": totals[label]} for label, _, _ in LATE_BUCKETS],
+        "by_class_type": [
+            {
+                "class_type_id": r["fitness_class__class_type_id"], "class_type": r["fitness_class__class_type__name"],
+                "attended": r["attended"], "late": r["late"], "late_rate": pct(r["late"], r["attended"]),
+                "average_minutes_late": ratio(r["late_minutes"] or 0, r["late"], 1),
+                "max_minutes_late": r["max_minutes_late"] or 0,
+            }
+            for r in per_type
+        ],
+    }
+
+
+# --- daily, weekly, monthly ---------------------------------------------------------------------
+
+GRANULARITIES = {"day": TruncDay, "week": TruncWeek, "month": TruncMonth}
+
+
+def _period_starts(start: date, end: date, granularity: str) -> list[date]:
+    if granularity == "day":
+        return [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    if granularity == "week":
+        first = start - timedelta(days=start.weekday())
+        return [first + timedelta(weeks=i) for i in range((end - first).days // 7 + 1)]
+    months, current = [], start.replace(day=1)
+    while current <= end:
+        months.append(current)
+        current = (current.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return months
+
+
+def timeline(*, organization: Organization, start: date, end: date, granularity: str = "day") -> dict:
+    """Bookings by status per local day, week (from Monday) or month; empty periods included."""
+    tz = organization.tz
+    p = period(organization, start, end)
+    trunc = GRANULARITIES[granularity]
+    rows = (
+        bookings_in(organization, p).annotate(bucket=trunc("class_starts_at", tzinfo=tz))
+        .values("bucket").annotate(**_status_counts()).order_by("bucket")
+    )
+    found = {local_date(r["bucket"], tz) if isinstance(r["bucket"], datetime) else r["bucket"]: r for r in rows}
+    out = []
+    for first in _period_starts(start, end, granularity):
+        r = found.get(first) or {k: 0 for k in _status_counts()}
+        out.append({
+            "period_start": first.isoformat(), "total_bookings": r["total"], "attended": r["attended"],
+            "no_shows": r["no_shows"], "cancellations": r["cancellations"],
+            "late_cancellations": r["late_cancellations"], "registered": r["registered"], **_rates(r),
+        })
+    return {"period": p.as_dict(), "granularity": granularity, "rows": out}
+
+
+# --- customers ----------------------------------------------------------------------------------
+
+
+def customer_history(*, organization: Organization, customer: Member, start: date | None = None,
+                     end: date | None = None) -> dict:
+    """A customer's bookings (newest class first) with their summary."""
+    rows = (
+        Booking.objects.filter(organization=organization, customer=customer)
+        .select_related("fitness_class__class_type", "fitness_class__venue")
+        .prefetch_related("fitness_class__instructors")
+        .order_by("-class_starts_at", "-id")
+    )
+    if start and end:
+        p = period(organization, start, end)
+        rows = rows.filter(class_starts_at__gte=p.lo, class_starts_at__lt=p.hi)
+    rows = list(rows)
+    counts = defaultdict(int)
+    for r in rows:
+        counts[r.status] += 1
+    summary = {
+        "total_bookings": len(rows), "attended": counts[A.ATTENDED], "no_shows": counts[A.NO_SHOW],
+        "cancellations": counts[A.CANCELLED], "late_cancellations": counts[A.LATE_CANCELLED],
+        "registered": counts[A.REGISTERED], "late_arrivals": sum(1 for r in rows if r.was_late),
+    }
+    summary.update(_rates(summary))
+    tz = organization.tz
+    return {
+        "customer": {"id": customer.pk, "name": customer.full_name, "email": customer.email},
+        "summary": summary,
+        "bookings": [
+            {
+                "booking_id": r.pk, "class_id": r.fitness_class_id, "class_type": r.fitness_class.class_type.name,
+                "venue": r.fitness_class.venue.name,
+                "instructors": [i.name for i in r.fitness_class.instructors.all()],
+                "starts_at": r.class_starts_at.astimezone(tz).isoformat(), "status": r.status, "method": r.method,
+                "was_late": r.was_late, "minutes_late": r.minutes_late,
+            }
+            for r in rows
+        ],
+    }
+
+
+LAPSED_LIST_LIMIT = 100
+FREQUENCY_BANDS = [("0", 0, 0), ("1", 1, 1), ("2-3", 2, 3), ("4-7", 4, 7), ("8+", 8, None)]
+
+
+def engagement(*, organization: Organization, start: date, end: date, lapsed_days: int | None = None) -> dict:
+    """Bookings per customer, customers by number of classes attended (frequency bands), and lapsed
+    customers: attended before, but not in the `lapsed_days` up to the end of the period."""
+    from bookings.services import studio_options
+
+    lapsed_days = lapsed_days if lapsed_days is not None else studio_options(organization).lapsed_after_days
+    p = period(organization, start, end)
+    per_customer = list(
+        bookings_in(organization, p).exclude(status=A.CANCELLED).values("customer_id")
+        .annotate(bookings=Count("id"), attended=Count("id", filter=Q(status=A.ATTENDED)))
+    )
+    bands = []
+    for label, lo, hi in FREQUENCY_BANDS:
+        n = sum(1 for r in per_customer if r["attended"] >= lo and (hi is None or r["attended"] <= hi))
+        bands.append({"attended": label, "customers": n})
+    total_bookings = sum(r["bookings"] for r in per_customer)
+    cutoff = p.hi - timedelta(days=lapsed_days)
+    lapsed_q = (
+        Booking.objects.filter(organization=organization, status=A.ATTENDED, class_starts_at__lt=p.hi)
+        .values("customer_id").annotate(last=Max("class_starts_at")).filter(last__lt=cutoff)
+    )
+    lapsed_rows = sorted(lapsed_q, key=lambda r: r["last"], reverse=True)
+    names = {m.pk: m for m in Member.objects.filter(pk__in=[r["customer_id"] for r in lapsed_rows[:LAPSED_LIST_LIMIT]])}
+    tz = organization.tz
+    return {
+        "period": p.as_dict(),
+        "active_customers": len(per_customer),
+        "bookings": total_bookings,
+        "bookings_per_customer": ratio(total_bookings, len(per_customer)),
+        "frequency_bands": bands,
+        "lapsed_after_days": lapsed_days,
+        "lapsed_customers": len(lapsed_rows),
+        "lapsed": [
+            {"customer_id": r["customer_id"], "name": names[r["customer_id"]].full_name,
+             "last_attended": local_date(r["last"], tz).isoformat()}
+            for r in lapsed_rows[:LAPSED_LIST_LIMIT]
+        ],
+    }
+
+
+# --- instructors, revenue, peak hours -----------------------------------------------------------
+
+
+def instructor_performance(*, organization: Organization, start: date, end: date, now: datetime | None = None) -> dict:
+    """Per instructor, over held classes (a team-taught class counts for each of its instructors):
+    classes taught, average attendance per class, utilisation and no-show rate."""
+    now = now or timezone.now()
+    p = period(organization, start, end)
+    classes = {
+        r["instructors"]: r
+        for r in held_classes(organization, p, now).filter(instructors__isnull=False)
+        .values("instructors").annotate(classes=Count("id"), places=Sum(Coalesce("capacity_override", "venue__capacity")))
+    }
+    booked = {
+        r["fitness_class__instructors"]: r
+        for r in bookings_in(organization, p)
+        .filter(class_starts_at__lt=now, fitness_class__cancelled_at__isnull=True, fitness_class__instructors__isnull=False)
+        .values("fitness_class__instructors")
+        .annotate(**{k: v for k, v in _status_counts().items() if k != "total"})
+    }
+    rows = []
+    for instructor in Instructor.objects.filter(organization=organization).order_by("name"):
+        c = classes.get(instructor.pk, {"classes": 0, "places": 0})
+        b = booked.get(instructor.pk, {"attended": 0, "no_shows": 0, "late_cancellations": 0})
+        rows.append({
+            "instructor_id": instructor.pk, "instructor": instructor.name, "classes_taught": c["classes"],
+            "attended": b["attended"], "average_attendance": ratio(b["attended"], c["classes"]),
+            "places": c["places"] or 0, "utilisation": pct(b["attended"], c["places"] or 0),
+            "no_shows": b["no_shows"],
+            "no_show_rate": pct(b["no_shows"], b["attended"] + b["no_shows"] + b["late_cancellations"]),
+        })
+    return {"period": p.as_dict(), "rows": rows}
+
+
+def revenue(*, organization: Organization, start: date, end: date) -> dict:
+    """Per booking method: bookings (not early-cancelled), amounts paid, refunds and net, in pennies."""
+    p = period(organization, start, end)
+    found = {
+        r["method"]: r
+        for r in bookings_in(organization, p).values("method").annotate(
+            bookings=Count("id", filter=~Q(status=A.CANCELLED)),
+            paid=Coalesce(Sum("amount_paid_pennies"), 0), refunded=Coalesce(Sum("refunded_pennies"), 0),
+        )
+    }
+    rows = []
+    for method in BookingMethod.values:
+        r = found.get(method, {"bookings": 0, "paid": 0, "refunded": 0})
+        rows.append({"method": method, "bookings": r["bookings"], "paid_pennies": r["paid"],
+                     "refunded_pennies": r["refunded"], "net_pennies": r["paid"] - r["refunded"]})
+    total = {k: sum(r[k] for r in rows) for k in ("bookings", "paid_pennies", "refunded_pennies", "net_pennies")}
+    return {"period": p.as_dict(), "rows": rows, "total": total}
+
+
+def peak_hours(*, organization: Organization, start: date, end: date) -> dict:
+    """Attended and booked (not early-cancelled) places by local weekday (1 = Monday) and hour of
+    the class start: a 7 x 24 heat map."""
+    tz = organization.tz
+    p = period(organization, start, end)
+    cells = (
+        bookings_in(organization, p).exclude(status=A.CANCELLED)
+        .annotate(weekday=ExtractIsoWeekDay("class_starts_at", tzinfo=tz), hour=ExtractHour("class_starts_at", tzinfo=tz))
+        .values("weekday", "hour")
+        .annotate(bookings=Count("id"), attended=Count("id", filter=Q(status=A.ATTENDED)))
+        .order_by("weekday", "hour")
+    )
+    attended = [[0] * 24 for _ in range(7)]
+    booked = [[0] * 24 for _ in range(7)]
+    rows = []
+    for c in cells:
+        attended[c["weekday"] - 1][c["hour"]] = c["attended"]
+        booked[c["weekday"] - 1][c["hour"]] = c["bookings"]
+        rows.append({"weekday": c["weekday"], "hour": c["hour"], "bookings": c["bookings"], "attended": c["attended"]})
+    busiest = max(rows, key=lambda r: (r["attended"], r["bookings"]), default=None)
+    return {"period": p.as_dict(), "cells": rows, "attended": attended, "bookings": booked, "busiest": busiest,
+            "max_attended": max((r["attended"] for r in rows), default=0)}
+
+
+# --- the all-attendances view -------------------------------------------------------------------
+
+
+def attendances(*, organization: Organization, start: date, end: date, filters: dict | None = None):
+    """Bookings of the period with class, venue and customer, filtered by any of: class_type, venue,
+    instructor, customer, status, method, was_late. Ordered by class start."""
+    filters = filters or {}
+    p = period(organization, start, end)
+    qs = bookings_in(organization, p).select_related(
+        "fitness_class__class_type", "fitness_class__venue", "customer"
+    ).prefetch_related("fitness_class__instructors")
+    mapping = {
+        "class_type": "fitness_class__class_type_id", "venue": "fitness_class__venue_id",
+        "instructor": "fitness_class__instructors", "customer": "customer_id", "status": "status",
+        "method": "method", "was_late": "was_late",
+    }
+    for key, lookup in mapping.items():
+        if filters.get(key) not in (None, ""):
+            qs = qs.filter(**{lookup: filters[key]})
+    return qs.order_by("class_starts_at", "id")
+
+
+def attendance_rows(organization: Organization, bookings: list[Booking]) -> list[dict]:
+    """Shape bookings for the all-attendances view (one extra query for membership status)."""
+    tz = organization.tz
+    customer_ids = {b.customer_id for b in bookings}
+    memberships = defaultdict(list)
+    for m in CustomerMembership.objects.filter(customer_id__in=customer_ids).select_related("plan"):
+        memberships[m.customer_id].append(m)
+    rows = []
+    for b in bookings:
+        day = local_date(b.class_starts_at, tz)
+        plan = next((m.plan.name for m in memberships[b.customer_id] if m.covers(day)), None)
+        rows.append({
+            "booking_id": b.pk,
+            "class_id": b.fitness_class_id,
+            "class_type": b.fitness_class.class_type.name,
+            "venue": b.fitness_class.venue.name,
+            "instructors": ", ".join(i.name for i in b.fitness_class.instructors.all()),
+            "starts_at": b.class_starts_at.astimezone(tz).isoformat(),
+            "customer_id": b.customer_id,
+            "customer": b.customer.full_name,
+            "membership_status": "active" if plan else "none",
+            "membership_plan": plan or "",
+            "status": b.status,
+            "method": b.method,
+            "was_late": b.was_late,
+            "minutes_late": b.minutes_late,
+        })
+    return rows
+
+
+def classes_on(*, organization: Organization, day: date):
+    """The classes of a local day with their booking counts (front desk and schedule)."""
+    p = period(organization, day, day)
+    return (
+        FitnessClass.objects.filter(organization=organization, starts_at__gte=p.lo, starts_at__lt=p.hi)
+        .select_related("class_type", "venue").prefetch_related("instructors")
+        .annotate(
+            booked=Count("bookings", filter=Q(bookings__status__in=[A.REGISTERED, A.ATTENDED])),
+            attended=Count("bookings", filter=Q(bookings__status=A.ATTENDED)),
+        )
+        .order_by("starts_at", "id")
+    )
