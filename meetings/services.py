@@ -463,3 +463,35 @@ def sessions_due_for_retry(*, now: datetime | None = None, organization: Organiz
     if organization is not None:
         due = due.filter(organization=organization)
     return due
+
+
+def class_session_for_sync(*, scheduled_class: ScheduledClass, now: datetime | None = None) -> ClassSession:
+    """The class's session, started now if its start has come; raise class_not_started otherwise."""
+    now = now or timezone.now()
+    session = ClassSession.objects.filter(scheduled_class=scheduled_class).first()
+    if session is not None:
+        return session
+    if scheduled_class.starts_at > now:
+        raise DomainError(
+            f"The class starts at {scheduled_class.starts_at.isoformat()}; there is nothing to fetch yet.",
+            code="class_not_started", status_code=409,
+        )
+    _, window_end = class_window(scheduled_class)
+    ended = window_end <= now
+    session, _ = ClassSession.objects.get_or_create(
+        scheduled_class=scheduled_class,
+        defaults={"organization_id": scheduled_class.organization_id, "started_at": now,
+                  "status": SessionStatus.COMPLETED if ended else SessionStatus.ACTIVE, "completed_at": now if ended else None},
+    )
+    return session
+
+
+def active_sessions_sync_enqueue(*, organization: Organization) -> list[int]:
+    """Start the organization's due classes, then queue a fetch for each active one (after commit)."""
+    from meetings import tasks
+
+    class_sessions_advance(organization=organization)
+    ids = list(ClassSession.objects.filter(organization=organization, status=SessionStatus.ACTIVE).values_list("pk", flat=True))
+    for session_id in ids:
+        transaction.on_commit(lambda sid=session_id: tasks.sync_class_session.delay(sid, trigger="manual"), robust=True)
+    return ids
