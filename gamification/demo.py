@@ -6,6 +6,7 @@ from datetime import time, timedelta
 
 from django.utils import timezone
 
+from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, Member
 from gamification import services
@@ -93,4 +94,5 @@ def seed(progress) -> str:
     services.courtesy_grant(organization=org, member=services.courtesy_guest_create(organization=org, name="Guest Visitor"),
                             reason="Trial session with a member", actor=cast["reception"], role="receptionist")
     services.streak_reset(organization=org)
+    engine.checkout_expired(organization=org)  # what the 5-minute auto check-out job would have done
     return f"{org.name} ({SLUG}): {len(members)} members, {visits} visits over {HISTORY_DAYS} days; {summary_key}"

@@ -47,3 +47,9 @@ def staff_member(make_member):
 
 def later(moment: datetime, **kwargs) -> datetime:
     return moment + timedelta(**kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The shared cast creates users with passwords; a fast hasher keeps this app's suite quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -223,7 +223,7 @@
 
   function tag(value) {
     const span = document.createElement("span");
-    span.className = "tag " + value;
+    span.className = "tag t-" + value;
     text(span, value);
     return span;
   }
