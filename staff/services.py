@@ -17,6 +17,7 @@ from attendance import registry, schedules
 from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, WeeklyShift
+from attendance.plugins import CheckInContext
 from config.errors import DomainError
 from organizations.models import Organization
 from organizations.realtime import broadcast
@@ -85,6 +86,15 @@ def staff_clock_in(
     """
     at = at or timezone.now()
     on_behalf = _on_behalf(staff, actor, reason)
+    if Staff.objects.filter(pk=staff.pk, session_active=True).exists():
+        # Said before the engine's rules run: its duplicate-scan window would otherwise answer first.
+        refused = Refused(f"{staff.full_name} is already on duty.", code="already_on_duty")
+        engine.refusal_record(
+            ctx=CheckInContext(organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at,
+                               actor=actor, device=device),
+            refused=refused,
+        )
+        raise refused
     try:
         result = engine.check_in(
             organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
