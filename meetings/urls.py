@@ -1,1 +1,7 @@
-urlpatterns = []
+from django.urls import path
+
+from meetings import views
+
+urlpatterns = [
+    path("academy/<slug:slug>/status/", views.status_page, name="meetings-status"),
+]
