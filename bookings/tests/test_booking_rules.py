@@ -1,11 +1,12 @@
 """Booking rules through the services: capacity and waitlist, late cancellation, plan limits,
 packages and weekly series (across a DST change)."""
 
+import asyncio
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from asgiref.sync import async_to_sync
+from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 
 from bookings import events, services
@@ -52,13 +53,20 @@ def test_cancel_promotes_first_come_first_served_with_event(org, tomorrow_class,
     book(org, tomorrow_class, d, method="drop_in", at=NOW + timedelta(minutes=2))
     received = []
     events.waitlist_promoted.connect(lambda sender, booking, **kw: received.append(booking.pk), weak=False, dispatch_uid="t1")
-    layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"org-{org.slug}", channel)
-    try:
+
+    def cancel():
         with django_capture_on_commit_callbacks(execute=True):
-            cancelled = services.booking_cancel(organization=org, booking=first, at=NOW)
-        message = async_to_sync(layer.receive)(channel)
+            return services.booking_cancel(organization=org, booking=first, at=NOW)
+
+    async def cancel_and_listen():
+        layer = get_channel_layer()
+        channel = await layer.new_channel()
+        await layer.group_add(f"org-{org.slug}", channel)
+        result = await sync_to_async(cancel)()
+        return result, await asyncio.wait_for(layer.receive(channel), 5)
+
+    try:
+        cancelled, message = async_to_sync(cancel_and_listen)()
     finally:
         events.waitlist_promoted.disconnect(dispatch_uid="t1")
     assert cancelled.status == BookingStatus.CANCELLED and cancelled.refunded_pennies == 1200
