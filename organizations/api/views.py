@@ -39,6 +39,7 @@ class TokenView(APIView):
 
 class MeView(APIView):
     allowed_roles = set(Role.values)
+    allow_devices = True
 
     @extend_schema(responses={200: dict})
     def get(self, request):
