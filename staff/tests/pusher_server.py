@@ -4,7 +4,8 @@ It implements the HTTP API's `POST /apps/<app_id>/events` with Pusher's request 
 auth_key must be the app key, auth_timestamp within 600 s, auth_version 1.0, body_md5 the MD5 of
 the body, and auth_signature the HMAC-SHA256 (hex, keyed with the secret) of
 "POST\\n<path>\\n<query without auth_signature, keys sorted>". A bad signature answers 401 like
-Pusher. `fail_next` makes the next N valid requests answer 503 (Pusher down).
+Pusher. `fail_next` makes the next N valid requests answer 503 (Pusher down); `fail_event` does it
+for one event name only.
 """
 
 import hashlib
@@ -21,8 +22,10 @@ class PusherServer:
         self.app_id, self.key, self.secret = app_id, key, secret
         self.events: list[dict] = []  # accepted events: {"name", "channels", "data"(decoded)}
         self.attempts = 0
+        self.attempts_by_event: dict[str, int] = {}
         self.rejected: list[str] = []
         self.fail_next = 0
+        self.fail_event: dict[str, int] = {}  # event name -> how many more requests to answer 503
         self._lock = threading.Lock()
         server = self
 
@@ -62,10 +65,14 @@ class PusherServer:
             if error:
                 self.rejected.append(error)
                 return 401, {"error": error}
+            message = json.loads(body)
+            self.attempts_by_event[message["name"]] = self.attempts_by_event.get(message["name"], 0) + 1
+            if self.fail_event.get(message["name"], 0) > 0:
+                self.fail_event[message["name"]] -= 1
+                return 503, {"error": "service unavailable"}
             if self.fail_next > 0:
                 self.fail_next -= 1
                 return 503, {"error": "service unavailable"}
-            message = json.loads(body)
             self.events.append({"name": message["name"], "channels": message["channels"],
                                 "data": json.loads(message["data"])})
             return 200, {}
