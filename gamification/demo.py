@@ -39,7 +39,7 @@ def seed(progress) -> str:
     today = local_today(tz)
     for offset, reason in ((12, "Local holiday"), (26, "Maintenance"), (-9, "Bank holiday")):
         ClosedDay.objects.get_or_create(gym=gym, date=today - timedelta(days=offset), defaults={"reason": reason})
-    device = _terminal(org)
+    _terminal(org)
 
     members = []
     for i in range(40):
