@@ -29,3 +29,9 @@ def teacher(org):
 def tomorrow_class(org, studio, venue, yoga, teacher):
     """A Yoga class on 2026-03-10 at 18:00 Madrid time (tests freeze time on 2026-03-09 10:00)."""
     return f.fitness_class(org, yoga, venue, f.local(org, date(2026, 3, 10), 18), instructors=[teacher])
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The shared cast creates users with passwords; a fast hasher keeps this app's suite quick."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,139 @@
+"""PostgreSQL-only guarantees: the last-place race and row-level security as a second wall."""
+
+import threading
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.conf import settings
+from django.db import DatabaseError, connection, transaction
+
+from bookings import rls, services
+from bookings.models import Booking, FitnessClass, WaitlistEntry
+from bookings.tests import factories as f
+
+pytestmark = pytest.mark.skipif(not settings.IS_POSTGRES, reason="needs PostgreSQL (row locks, RLS)")
+
+NOW = datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo("UTC"))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_customers_taking_the_last_place_at_once(org, studio, venue, yoga):
+    cls = f.fitness_class(org, yoga, venue, NOW + timedelta(days=1), capacity=2)
+    f.booking(cls, f.customer(org, "Holder"))
+    racers = [f.customer(org, "Left"), f.customer(org, "Right")]
+    barrier = threading.Barrier(len(racers))
+    outcomes, errors = [], []
+
+    def take_place(person):
+        try:
+            barrier.wait(timeout=5)
+            outcomes.append(services.booking_create(organization=org, fitness_class=cls, customer=person,
+                                                    method="free", at=NOW).result)
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    for _ in range(5):  # several rounds: each must end with exactly one booked, one waitlisted
+        threads = [threading.Thread(target=take_place, args=(p,)) for p in racers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=20)
+        assert not errors
+        assert sorted(outcomes) == ["booked", "waitlisted"]
+        assert Booking.objects.filter(fitness_class=cls, status="registered").count() == 2
+        outcomes.clear()
+        Booking.objects.filter(fitness_class=cls, customer__in=racers).delete()
+        WaitlistEntry.objects.filter(fitness_class=cls).delete()
+
+
+@pytest.fixture
+def probe_role(db):
+    """An ordinary (non-superuser) role with table access: superusers bypass RLS even when forced."""
+    name = f"bookings_probe_{uuid.uuid4().hex[:8]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {name} NOLOGIN NOSUPERUSER NOBYPASSRLS")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {name}")
+        cursor.execute(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}")
+        cursor.execute(f"GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {name}")
+    yield name  # created inside the test's transaction: rolled back with it
+
+
+@pytest.fixture
+def two_studios(org, other_org, studio):
+    mine = f.fitness_class(org, f.class_type(org), f.venue(org), NOW)
+    theirs = f.fitness_class(other_org, f.class_type(other_org), f.venue(other_org), NOW)
+    for i in range(3):
+        f.booking(mine, f.customer(org, f"Mine{i}"))
+    for i in range(2):
+        f.booking(theirs, f.customer(other_org, f"Theirs{i}"))
+    return mine, theirs
+
+
+def as_role(role):
+    class _Role:
+        def __enter__(self):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET ROLE {role}")
+
+        def __exit__(self, *exc):
+            rls.deactivate()
+            with connection.cursor() as cursor:
+                cursor.execute("RESET ROLE")
+
+    return _Role()
+
+
+def count_by_org(cursor) -> dict:
+    cursor.execute("SELECT organization_id, count(*) FROM bookings_booking GROUP BY organization_id")
+    return dict(cursor.fetchall())
+
+
+def test_rls_is_enabled_and_forced_on_every_bookings_table(db):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relname LIKE 'bookings\\_%%' AND relkind = 'r' AND relname <> 'bookings_fitnessclass_instructors'"
+        )
+        rows = cursor.fetchall()
+    assert len(rows) == 11
+    assert all(enabled and forced for _, enabled, forced in rows)
+
+
+def test_raw_sql_in_one_organizations_context_cannot_read_anothers(org, other_org, two_studios, probe_role):
+    with as_role(probe_role), connection.cursor() as cursor:
+        rls.activate(org)
+        assert count_by_org(cursor) == {org.pk: 3}
+        cursor.execute("SELECT count(*) FROM bookings_booking WHERE organization_id = %s", [other_org.pk])
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT count(*) FROM bookings_fitnessclass")
+        assert cursor.fetchone()[0] == 1
+        # Writing a row of another organization is refused by the policy's WITH CHECK.
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            cursor.execute("UPDATE bookings_booking SET organization_id = %s", [other_org.pk])
+        rls.activate(other_org)
+        assert count_by_org(cursor) == {other_org.pk: 2}
+        # No organization and no bypass: nothing at all.
+        rls._apply(connection, ("", "off"))
+        assert count_by_org(cursor) == {}
+        # The trusted default of jobs and commands sees everything.
+        rls.deactivate()
+        assert count_by_org(cursor) == {org.pk: 3, other_org.pk: 2}
+
+
+def test_an_unscoped_orm_query_is_still_walled(org, two_studios, probe_role):
+    with as_role(probe_role):
+        rls.activate(org)
+        assert set(Booking.objects.values_list("organization_id", flat=True)) == {org.pk}
+        assert FitnessClass.objects.count() == 1
+
+
+def test_api_request_runs_in_its_organizations_context_and_is_reset_after(org, owner, owner_client, two_studios, probe_role):
+    with as_role(probe_role):
+        response = owner_client.get("/api/v1/bookings/bookings/")
+        assert response.status_code == 200, response.content
+        assert {row["class_id"] for row in response.json()["results"]} == {two_studios[0].pk}
+        assert rls.current_setting() == ("", "on")  # request_finished put the connection back
