@@ -1,0 +1,188 @@
+"""Shared helpers for the benchmarks: a dedicated PostgreSQL database, Django set-up, timing and
+the PASS/FAIL lines that benchmarks/run_all.py collects.
+
+Every benchmark imports this module first. It points DATABASE_URL at a dedicated database
+(default `att_bench_engine`, created if missing; override with BENCH_DATABASE_URL) and REDIS_URL at
+Redis db 6 unless they are already set, then runs the migrations.
+"""
+
+import os
+import statistics
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/att_bench_engine"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"
+
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0", "false") or "--quick" in sys.argv
+
+_results: list[tuple[str, bool]] = []
+
+
+def bench_env() -> dict[str, str]:
+    """The environment variables every benchmark process (and the servers it starts) uses."""
+    return {
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DATABASE_URL,
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or DEFAULT_REDIS_URL,
+    }
+
+
+def ensure_database(url: str) -> None:
+    """Create the PostgreSQL database of `url` if it does not exist."""
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_django(*, migrate: bool = True) -> None:
+    """Point Django at the benchmark database, set it up and migrate it."""
+    env = bench_env()
+    os.environ.update(env)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    ensure_database(env["DATABASE_URL"])
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0, interactive=False)
+
+
+def progress(message: str) -> None:
+    print(f"  .. {message}", flush=True)
+
+
+@contextmanager
+def stopwatch(label: str):
+    """Print how long the block took (for data generation steps)."""
+    t0 = time.perf_counter()
+    yield
+    progress(f"{label}: {time.perf_counter() - t0:.1f} s")
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """Nearest-rank percentile of `values` (pct in 0..100)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def summary_ms(samples: list[float]) -> dict[str, float]:
+    """min / median / p99 / max of durations given in seconds, in milliseconds."""
+    return {
+        "min": min(samples) * 1000,
+        "p50": statistics.median(samples) * 1000,
+        "p99": percentile(samples, 99) * 1000,
+        "max": max(samples) * 1000,
+    }
+
+
+def target(name: str, passed: bool, detail: str) -> bool:
+    """Print one target line: `TARGET <PASS|FAIL> <name>: <detail>` (run_all.py collects these)."""
+    _results.append((name, passed))
+    print(f"TARGET {'PASS' if passed else 'FAIL'} {name}: {detail}", flush=True)
+    return passed
+
+
+def exit_code() -> int:
+    return 0 if all(passed for _, passed in _results) else 1
+
+
+def header(title: str) -> None:
+    print(f"== {title}{' (quick mode)' if QUICK else ''}", flush=True)
+    print(f"   database {bench_env()['DATABASE_URL']}, {os.cpu_count()} CPUs", flush=True)
+
+
+# --- data helpers (need setup_django() first) ---------------------------------------------------
+
+
+def sql(statement: str, params=None) -> int:
+    """Run one SQL statement on the default connection; return its row count."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        return cursor.rowcount
+
+
+def sql_value(statement: str, params=None):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+        return row[0] if row else None
+
+
+ORG_TABLES = (
+    "attendance_refusal",
+    "attendance_correction",
+    "attendance_monthlyrollup",
+    "attendance_weeklyshift",
+    "attendance_checkin",
+    "attendance_member",
+)
+
+
+def fresh_organization(slug: str, *, time_zone: str = "Europe/Madrid", settings: dict | None = None):
+    """Return the benchmark organization `slug` (created or updated) with its engine rows deleted (raw SQL)."""
+    from organizations.models import Organization
+
+    organization, _ = Organization.objects.update_or_create(
+        slug=slug, defaults={"name": f"Benchmark {slug}", "time_zone": time_zone, "settings": settings or {}}
+    )
+    # The organization row itself is kept: other apps' tables (which may be mid-development) refer to it.
+    for table in ORG_TABLES:
+        sql(f"DELETE FROM {table} WHERE organization_id = %s", [organization.pk])
+    return organization
+
+
+def insert_members(organization, count: int) -> tuple[int, int]:
+    """Insert `count` active members with one INSERT ... SELECT generate_series; return (min id, max id).
+
+    The ids are contiguous (one statement, nothing else inserting into the table).
+    """
+    sql(
+        """
+        INSERT INTO attendance_member (
+            organization_id, attendance_enabled, total_visits, visits_this_month, session_active,
+            session_method, first_name, last_name, email, phone, status, qr_token, rfid_tag, created_at)
+        SELECT %s, true, 0, 0, false, '', 'Bench', 'Member ' || g, '', '', 'active', %s || '-' || g, '', now()
+        FROM generate_series(1, %s) AS g
+        """,
+        [organization.pk, f"bench-{organization.slug}", count],
+    )
+    lo = sql_value("SELECT min(id) FROM attendance_member WHERE organization_id = %s", [organization.pk])
+    hi = sql_value("SELECT max(id) FROM attendance_member WHERE organization_id = %s", [organization.pk])
+    if hi - lo + 1 != count:
+        raise RuntimeError(f"member ids are not contiguous: {lo}..{hi} for {count} rows")
+    return lo, hi
+
+
+def member_content_type_id() -> int:
+    from django.contrib.contenttypes.models import ContentType
+
+    from attendance.models import Member
+
+    return ContentType.objects.get_for_model(Member).pk
+
+
+def analyze() -> None:
+    for table in ("attendance_checkin", "attendance_member", "attendance_monthlyrollup"):
+        sql(f"ANALYZE {table}")
