@@ -45,6 +45,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return [int(item) for item in raw.split(",") if item.strip()]
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a comma-separated list of integers, got {raw!r}") from None
+
+
 def env_url(name: str, *, schemes: tuple[str, ...]) -> str:
     """Return the URL in `name` ('' when unset) after checking its scheme."""
     raw = os.environ.get(name, "").strip()

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str, env_url
+from config.env import env_bool, env_choice, env_int, env_int_list, env_list, env_str, env_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -118,7 +118,6 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
-            "TEST": {"NAME": env_str("SQLITE_TEST_NAME") or None},
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -224,7 +223,7 @@ SPECTACULAR_SETTINGS = {
 DEFAULT_ORGANIZATION_SLUG = env_str("DEFAULT_ORGANIZATION_SLUG", "default")
 ATTENDANCE_PLUGINS = env_list("ATTENDANCE_PLUGINS", ["attendance.plugins.LoggingPlugin"])
 ATTENDANCE_DUPLICATE_SCAN_SECONDS = env_int("ATTENDANCE_DUPLICATE_SCAN_SECONDS", 60, minimum=0)
-ATTENDANCE_MILESTONES = [int(v) for v in env_list("ATTENDANCE_MILESTONES", ["10", "50", "100", "250", "500", "1000"])]
+ATTENDANCE_MILESTONES = env_int_list("ATTENDANCE_MILESTONES", [10, 50, 100, 250, 500, 1000])
 ATTENDANCE_AT_RISK_DAYS = env_int("ATTENDANCE_AT_RISK_DAYS", 14, minimum=1)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000, minimum=1)
 

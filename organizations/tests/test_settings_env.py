@@ -25,6 +25,7 @@ def load_settings(**env):
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL must start with one of"),
         ({"REDIS_URL": "http://x"}, "REDIS_URL must start with one of"),
         ({"ATTENDANCE_DUPLICATE_SCAN_SECONDS": "soon"}, "ATTENDANCE_DUPLICATE_SCAN_SECONDS must be an integer"),
+        ({"ATTENDANCE_MILESTONES": "10,lots"}, "ATTENDANCE_MILESTONES must be a comma-separated list of integers"),
         ({"DJANGO_ENV": "production"}, "SECRET_KEY is required when DJANGO_ENV=production"),
         ({"PUSHER_APP_ID": "1"}, "must be set together"),
         ({"DJANGO_ENV": "staging"}, "DJANGO_ENV must be one of"),
