@@ -204,9 +204,16 @@ def class_session_sync(
     except MeetError as error:
         _sync_failed(class_session, attempt, error, now)
         raise
+    return class_session_apply_fetch(class_session=class_session, attempt=attempt, records=records, fetched=fetched, now=now)
+
+
+def class_session_apply_fetch(
+    *, class_session: ClassSession, attempt: SyncAttempt, records: int, fetched: list[FetchedSession], now: datetime
+) -> SyncResult:
+    """Write what one fetch returned: logs, attended time, the session's data state, then engine sessions."""
     result = SyncResult(class_session=class_session, attempt=attempt, records=records)
     with transaction.atomic():
-        locked = ClassSession.objects.select_for_update().select_related("scheduled_class").get(pk=class_session.pk)
+        locked = ClassSession.objects.select_for_update().select_related("scheduled_class", "organization").get(pk=class_session.pk)
         result.logs_created, result.logs_updated = _upsert_logs(locked, fetched, now)
         result.attendances = _recompute_attendances(locked, now)
         ongoing = any(f.end is None for f in fetched)

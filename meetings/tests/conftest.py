@@ -16,6 +16,12 @@ def _no_in_request_retries(monkeypatch):
     monkeypatch.setattr(conf, "HTTP_RETRIES", 0)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The cast's logins are created per test; the production hasher costs ~0.3 s each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def fake_meet(settings):
     fake = FakeMeet()

@@ -37,7 +37,7 @@ def token_server():
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.granted_scope = conf.MEET_READONLY_SCOPE
     server.seen = seen
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield server
     server.shutdown()
     server.server_close()
