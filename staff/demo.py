@@ -43,7 +43,9 @@ STAFF_LOGINS = 2  # staff1, staff2 sign in as the first two people
 
 def seed(progress) -> str:
     hotel = demo_organization(SLUG, "Grand Hotel", "Europe/Lisbon",
-                              settings={"staff": {"auto_checkout_grace_minutes": 30}})
+                              settings={"staff": {"auto_checkout_grace_minutes": 30},
+                                        # A button press is deliberate; the disabled button stops double clicks.
+                                        "duplicate_scan_seconds": 0})
     demo_cast(hotel)
     ct = registry.content_type_for(Staff)
     people = []

@@ -7,8 +7,8 @@
   var config = HotelLive.config;
   var RECENT = 20;
   var state = null;  // {people: {staff_id: person}, onDuty: {staff_id: sinceIso}, departments: [...], recent: [...]}
-  var timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit", timeZone: config.timeZone});
-  var clockFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: config.timeZone});
+  var timeFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: config.timeZone});
+  var clockFmt = new Intl.DateTimeFormat([], {hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZone: config.timeZone});
 
   function el(tag, cls, text) {
     var node = document.createElement(tag);
