@@ -86,6 +86,8 @@ class GymPlugin(Plugin):
         profile: GymProfile = ctx.options["profile"]
         gym: Gym = ctx.options["gym"]
         access_type = ctx.options["access_type"]
+        # Hand the updated profile back to gamification.services without a second read.
+        check_in.gym_profile = profile
         if access_type == AccessType.COURTESY:
             reason = ctx.options.get("reason", "")
             audit_log_record(

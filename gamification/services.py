@@ -309,7 +309,11 @@ def gym_check_in(
         idempotency_key=idempotency_key,
         options={"access_method": str(access_method), "reason": reason.strip()},
     )
-    profile = GymProfile.objects.select_related("member").get(member_id=member.pk)
+    profile = getattr(result.check_in, "gym_profile", None)  # set by GymPlugin; absent on an idempotent replay
+    if profile is None:
+        profile = GymProfile.objects.select_related("member").get(member_id=member.pk)
+    else:
+        profile.member = member
     return EntryResult(check_in=result.check_in, profile=profile, created=result.created)
 
 
