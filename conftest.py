@@ -34,3 +34,9 @@ def _isolated_channel_layer(settings):
     yield
     channel_layers.backends.clear()
 
+
+
+def pytest_collection_modifyitems(config, items):
+    """Run browser tests last: Playwright's sync API keeps an event loop in the main thread for the
+    rest of the session, and async_to_sync (WebSocket tests) refuses to run beside it."""
+    items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
