@@ -54,6 +54,7 @@ function init(args)
   lo = tonumber(args[1]); n = tonumber(args[2]); key = args[3]; prefix = args[4]; nthreads = tonumber(args[5])
 end
 function request()
+  if prefix == "PING" then return wrk.format("GET", "/api/ping") end
   local g = lo + ((tid + counter * nthreads) % n)
   counter = counter + 1
   return wrk.format("POST", "/api/v1/gym/checkin",
@@ -279,10 +280,14 @@ def main() -> int:
                 return run_python(port, seconds, start, count, key, prefix)
 
             load(warmup, first, warm_n)
+            ping = run_wrk(port, min(duration, 5), 0, 1, key, "PING", script) if client == "wrk" else None
             result = load(duration, first + warm_n, share - warm_n)
         finally:
             stop_server(proc)
         results[kind] = result
+        if ping:
+            print(f"-- {kind} ({workers} workers): GET /api/ping baseline {ping['rps']:.0f}/s  p50 {ping['p50']:.1f} ms  "
+                  f"p99 {ping['p99']:.1f} ms  (machine load average {os.getloadavg()[0]:.1f})", flush=True)
         print(f"-- {kind} ({workers} workers): {result['rps']:.0f} check-ins/s  p50 {result['p50']:.1f} ms  "
               f"p99 {result['p99']:.1f} ms  max {result['max']:.1f} ms  requests {result['requests']}  "
               f"errors {result['errors']}", flush=True)

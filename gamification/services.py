@@ -269,6 +269,17 @@ def member_for_footprint(*, organization: Organization, footprint_id: str, at=No
     return profile.member
 
 
+def member_for_door(*, organization: Organization, member_id: int, actor=None, device=None, at=None) -> Member:
+    """The member a receptionist picked for a manual entry; an unknown id is a recorded refusal."""
+    member = Member.objects.filter(organization=organization, pk=member_id).first()
+    if member is None:
+        _record_unknown(
+            organization=organization, method="manual", code="member_not_found", status_code=404, at=at, actor=actor,
+            device=device, detail="No such member in this gym.", member_id=member_id,
+        )
+    return member
+
+
 def member_get(*, organization: Organization, member_id: int) -> Member:
     member = Member.objects.filter(organization=organization, pk=member_id).first()
     if member is None:

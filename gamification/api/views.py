@@ -87,7 +87,7 @@ class CheckInView(GymView):
         else:
             if self.device is not None:
                 raise DomainError("A door device checks in by QR code only.", code="permission_denied", status_code=403)
-            member = services.member_get(organization=self.organization, member_id=data["user_id"])
+            member = services.member_for_door(organization=self.organization, member_id=data["user_id"], actor=self.actor)
             method = AccessMethod.MANUAL
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=method, actor=self.actor, device=self.device,

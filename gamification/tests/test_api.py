@@ -100,6 +100,8 @@ def test_other_tenants_and_roles(gym, gym_member, outsider_client, worker, plain
 def test_member_of_another_gym_is_not_found(desk, other_member):
     response = desk.post("/api/v1/gym/checkin", {"user_id": other_member.pk}, format="json")
     assert (response.status_code, response.json()["code"]) == (404, "member_not_found")
+    refusal = Refusal.objects.get(code="member_not_found")
+    assert refusal.organization.slug == "acme" and refusal.metadata["member_id"] == other_member.pk
 
 
 def test_organization_that_is_not_a_gym(colleague_client, member):
