@@ -53,6 +53,16 @@ def bookings_in(organization: Organization, p: Period):
     return Booking.objects.filter(organization=organization, class_starts_at__gte=p.lo, class_starts_at__lt=p.hi)
 
 
+def booked_in_held_classes(organization: Organization, p: Period, now: datetime):
+    """Bookings of held classes. The class's own start is filtered too (it equals the booking's copy)
+    so PostgreSQL joins only the period's classes instead of hashing every class."""
+    hi = min(p.hi, now)
+    return Booking.objects.filter(
+        organization=organization, class_starts_at__gte=p.lo, class_starts_at__lt=hi,
+        fitness_class__starts_at__gte=p.lo, fitness_class__starts_at__lt=hi, fitness_class__cancelled_at__isnull=True,
+    )
+
+
 def held_classes(organization: Organization, p: Period, now: datetime):
     return FitnessClass.objects.filter(
         organization=organization, starts_at__gte=p.lo, starts_at__lt=min(p.hi, now), cancelled_at__isnull=True
@@ -113,8 +123,7 @@ def capacity(*, organization: Organization, start: date, end: date, now: datetim
         .annotate(classes=Count("id"), places=Sum(Coalesce("capacity_override", "venue__capacity")))
     )
     booked = (
-        bookings_in(organization, p)
-        .filter(class_starts_at__lt=now, fitness_class__cancelled_at__isnull=True)
+        booked_in_held_classes(organization, p, now)
         .exclude(status=A.CANCELLED)
         .values("fitness_class__class_type_id", "fitness_class__venue_id")
         .annotate(bookings=Count("id"), **{k: v for k, v in _status_counts().items() if k != "total"})
@@ -319,8 +328,7 @@ def instructor_performance(*, organization: Organization, start: date, end: date
     }
     booked = {
         r["fitness_class__instructors"]: r
-        for r in bookings_in(organization, p)
-        .filter(class_starts_at__lt=now, fitness_class__cancelled_at__isnull=True, fitness_class__instructors__isnull=False)
+        for r in booked_in_held_classes(organization, p, now).filter(fitness_class__instructors__isnull=False)
         .values("fitness_class__instructors")
         .annotate(**{k: v for k, v in _status_counts().items() if k != "total"})
     }

@@ -121,15 +121,15 @@ def _resolve_payment(
     """Check that `customer` may book `fitness_class` with `method` (None: membership, else package,
     else drop-in) and return how it is paid. A package found is locked; the customer row must be."""
     day = local_date(fitness_class.starts_at, organization.tz)
+    membership = covering_membership(customer, day) if method in (None, BookingMethod.MEMBERSHIP) else None
     if method is None:
-        if covering_membership(customer, day) is not None:
+        if membership is not None:
             method = BookingMethod.MEMBERSHIP
         elif _usable_packages(customer, fitness_class).exists():
             method = BookingMethod.PACKAGE
         else:
             method = BookingMethod.DROP_IN
     if method == BookingMethod.MEMBERSHIP:
-        membership = covering_membership(customer, day)
         if membership is None:
             raise BookingConflict(
                 f"{customer.full_name} has no active membership on {day.isoformat()}.", code="no_active_membership"
