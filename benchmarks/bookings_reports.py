@@ -214,7 +214,7 @@ def main() -> int:
     results = {}
     for name, report in reports.items():
         for label, (s, e) in periods.items():
-            stats = timed(lambda: report(s, e), runs)
+            stats = timed(lambda report=report, s=s, e=e: report(s, e), runs)
             results[(name, label)] = stats
             print(f"   {name:<11} {label:<12} p50 {stats['p50']:7.1f} ms  max {stats['max']:7.1f} ms", flush=True)
 
@@ -222,7 +222,7 @@ def main() -> int:
     month = periods["month"]
     for name, report in reports.items():
         print(f"-- {name}", flush=True)
-        explain(lambda: report(*month))
+        explain(lambda report=report: report(*month))
 
     print("== as an ordinary role with row-level security (production set-up)", flush=True)
     role = "bookings_bench_app"
@@ -237,7 +237,7 @@ def main() -> int:
         with rls.organization_context(org):
             for name, report in reports.items():
                 for label in ("month", "quarter"):
-                    stats = timed(lambda: report(*periods[label]), runs)
+                    stats = timed(lambda report=report, label=label: report(*periods[label]), runs)
                     results[(name, f"{label} (RLS)")] = stats
                     print(f"   {name:<11} {label + ' (RLS)':<14} p50 {stats['p50']:7.1f} ms  max {stats['max']:7.1f} ms",
                           flush=True)
