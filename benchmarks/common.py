@@ -186,3 +186,39 @@ def member_content_type_id() -> int:
 def analyze() -> None:
     for table in ("attendance_checkin", "attendance_member", "attendance_monthlyrollup"):
         sql(f"ANALYZE {table}")
+
+
+def build_rollups(organization, ct: int) -> None:
+    """Rebuild the monthly rollups and the members' counters of `organization` from its check-ins
+    with one INSERT ... SELECT ... GROUP BY and one UPDATE (what services.recalculate_stats computes)."""
+    params = {"org": organization.pk, "ct": ct, "tz": organization.time_zone}
+    sql("DELETE FROM attendance_monthlyrollup WHERE organization_id = %(org)s", params)
+    sql(
+        """
+        INSERT INTO attendance_monthlyrollup (
+            organization_id, attendee_type_id, attendee_id, month, visits, seconds_present, days_present, kinds)
+        SELECT %(org)s, %(ct)s, attendee_id, date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)::date,
+               count(*), coalesce(sum(extract(epoch FROM duration)), 0)::bigint,
+               count(DISTINCT (checked_in_at AT TIME ZONE %(tz)s)::date), jsonb_build_object('visit', count(*))
+        FROM attendance_checkin
+        WHERE organization_id = %(org)s
+        GROUP BY attendee_id, date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)
+        """,
+        params,
+    )
+    sql(
+        """
+        UPDATE attendance_member m
+        SET total_visits = a.visits, first_visit_at = a.first, last_visit_at = a.last,
+            visits_month = date_trunc('month', now() AT TIME ZONE %(tz)s)::date,
+            visits_this_month = a.this_month
+        FROM (
+            SELECT attendee_id, count(*) AS visits, min(checked_in_at) AS first, max(checked_in_at) AS last,
+                   count(*) FILTER (WHERE date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)
+                                          = date_trunc('month', now() AT TIME ZONE %(tz)s)) AS this_month
+            FROM attendance_checkin WHERE organization_id = %(org)s GROUP BY attendee_id
+        ) AS a
+        WHERE m.id = a.attendee_id AND m.organization_id = %(org)s
+        """,
+        params,
+    )

@@ -83,44 +83,10 @@ def generate(organization, days: int, end_day, *, recalculate: bool) -> None:
     else:
         common.sql("ANALYZE attendance_checkin")  # fresh statistics, or the GROUP BY plans go badly wrong
         with common.stopwatch("monthly rollups and member counters (SQL)"):
-            build_rollups(organization, ct)
+            common.build_rollups(organization, ct)
     with common.stopwatch("VACUUM ANALYZE"):
         for table in ("attendance_checkin", "attendance_member", "attendance_monthlyrollup"):
             common.sql(f"VACUUM ANALYZE {table}")
-
-
-def build_rollups(organization, ct: int) -> None:
-    params = {"org": organization.pk, "ct": ct, "tz": organization.time_zone}
-    common.sql("DELETE FROM attendance_monthlyrollup WHERE organization_id = %(org)s", params)
-    common.sql(
-        """
-        INSERT INTO attendance_monthlyrollup (
-            organization_id, attendee_type_id, attendee_id, month, visits, seconds_present, days_present, kinds)
-        SELECT %(org)s, %(ct)s, attendee_id, date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)::date,
-               count(*), coalesce(sum(extract(epoch FROM duration)), 0)::bigint,
-               count(DISTINCT (checked_in_at AT TIME ZONE %(tz)s)::date), jsonb_build_object('visit', count(*))
-        FROM attendance_checkin
-        WHERE organization_id = %(org)s
-        GROUP BY attendee_id, date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)
-        """,
-        params,
-    )
-    common.sql(
-        """
-        UPDATE attendance_member m
-        SET total_visits = a.visits, first_visit_at = a.first, last_visit_at = a.last,
-            visits_month = date_trunc('month', now() AT TIME ZONE %(tz)s)::date,
-            visits_this_month = a.this_month
-        FROM (
-            SELECT attendee_id, count(*) AS visits, min(checked_in_at) AS first, max(checked_in_at) AS last,
-                   count(*) FILTER (WHERE date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)
-                                          = date_trunc('month', now() AT TIME ZONE %(tz)s)) AS this_month
-            FROM attendance_checkin WHERE organization_id = %(org)s GROUP BY attendee_id
-        ) AS a
-        WHERE m.id = a.attendee_id AND m.organization_id = %(org)s
-        """,
-        params,
-    )
 
 
 def dataset(slug: str, rows: int, end_day, *, rebuild: bool, recalculate: bool):
