@@ -26,6 +26,8 @@ def desk(request, slug):
     principal, gym = _desk_principal(request, slug)
     return render(request, "gamification/desk.html", {
         "organization": principal.organization,
+        "current_organization": principal.organization,  # the navbar shows this desk's gym
+        "current_role": principal.role,
         "gym": gym,
         "role": principal.role,
         "can_courtesy": principal.role in services.COURTESY_ROLES,
@@ -39,4 +41,5 @@ def cards(request, slug):
     members = selectors.members_with_profiles(organization=principal.organization)
     return render(request, "gamification/cards.html", {
         "organization": principal.organization, "members": members, "role": principal.role,
+        "current_organization": principal.organization, "current_role": principal.role,
     })

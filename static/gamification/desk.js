@@ -54,6 +54,7 @@
     subscription_expired: "Subscription expired",
     anti_passback: "Already entered recently",
     unknown_qr: "Unknown or replaced card",
+    unknown_footprint: "Unknown fingerprint",
     invalid_qr: "Not a gym card",
     attendee_inactive: "Member suspended",
     member_not_found: "No such member",
@@ -80,7 +81,11 @@
     if (member.id) {
       const parts = [];
       if (member.access_type === "staff") parts.push("Staff");
-      else parts.push("Subscription " + (member.subscription_status || "—") + " · expires " + fmtDate(member.expires_at));
+      else {
+        const lapsed = member.subscription_status === "active" && (!member.expires_at || new Date(member.expires_at) <= new Date());
+        const state = lapsed ? "expired" : member.subscription_status || "—";
+        parts.push("Subscription " + state + (member.expires_at ? (lapsed ? " on " : " · expires ") + fmtDate(member.expires_at) : ""));
+      }
       if (member.access_type !== "staff") parts.push("Streak " + (member.current_streak || 0) + " day" + (member.current_streak === 1 ? "" : "s") + " (best " + (member.longest_streak || 0) + ")");
       text(facts, parts.join(" · "));
     } else {
