@@ -1,14 +1,18 @@
 import asyncio
 
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 
 def listen(group):
-    """Join `group` on the channel layer; return a function that drains what arrived."""
+    """Join `group` on the channel layer; return a function that drains what arrived so far.
+
+    One event loop is kept for the listener: the Redis pub/sub layer subscribes per loop, so the
+    subscription must live on the loop that later reads it.
+    """
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
+    loop = asyncio.new_event_loop()
+    channel = loop.run_until_complete(layer.new_channel())
+    loop.run_until_complete(layer.group_add(group, channel))
 
     async def _drain():
         messages = []
@@ -18,7 +22,7 @@ def listen(group):
             except TimeoutError:
                 return messages
 
-    return async_to_sync(_drain)
+    return lambda: loop.run_until_complete(_drain())
 
 
 def clock_events(messages):
