@@ -266,7 +266,7 @@ class Booking(models.Model):
         indexes = [
             # Reports: one index range scan per period (status read from the index).
             models.Index(fields=["organization", "class_starts_at", "status"], name="booking_org_start"),
-            models.Index(fields=["fitness_class", "status"], name="booking_class_status"),
+            models.Index(fields=["fitness_class", "status", "organization"], name="booking_class_status"),
             models.Index(fields=["customer", "class_starts_at"], name="booking_customer_start"),
             models.Index(fields=["class_starts_at"], condition=Q(status="registered"), name="booking_registered_start"),
         ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Q, Sum
-from django.db.models.functions import Coalesce, ExtractHour, ExtractIsoWeekDay, TruncDay, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from attendance.models import Member
@@ -53,31 +53,22 @@ def bookings_in(organization: Organization, p: Period):
     return Booking.objects.filter(organization=organization, class_starts_at__gte=p.lo, class_starts_at__lt=p.hi)
 
 
-def booked_in_held_classes(organization: Organization, p: Period, now: datetime):
-    """Bookings of held classes. The class's own start is filtered too (it equals the booking's copy)
-    so PostgreSQL joins only the period's classes instead of hashing every class."""
-    hi = min(p.hi, now)
-    return Booking.objects.filter(
-        organization=organization, class_starts_at__gte=p.lo, class_starts_at__lt=hi,
-        fitness_class__starts_at__gte=p.lo, fitness_class__starts_at__lt=hi, fitness_class__cancelled_at__isnull=True,
-    )
-
-
 def held_classes(organization: Organization, p: Period, now: datetime):
     return FitnessClass.objects.filter(
         organization=organization, starts_at__gte=p.lo, starts_at__lt=min(p.hi, now), cancelled_at__isnull=True
     )
 
 
-def _status_counts(prefix: str = "") -> dict:
-    field = f"{prefix}status"
+def _status_counts() -> dict:
+    # Counting the (never null) status column lets PostgreSQL answer from the
+    # (organization, class_starts_at, status) index alone: an index-only scan.
     return {
-        "total": Count("id"),
-        "registered": Count("id", filter=Q(**{field: A.REGISTERED})),
-        "attended": Count("id", filter=Q(**{field: A.ATTENDED})),
-        "no_shows": Count("id", filter=Q(**{field: A.NO_SHOW})),
-        "cancellations": Count("id", filter=Q(**{field: A.CANCELLED})),
-        "late_cancellations": Count("id", filter=Q(**{field: A.LATE_CANCELLED})),
+        "total": Count("status"),
+        "registered": Count("status", filter=Q(status=A.REGISTERED)),
+        "attended": Count("status", filter=Q(status=A.ATTENDED)),
+        "no_shows": Count("status", filter=Q(status=A.NO_SHOW)),
+        "cancellations": Count("status", filter=Q(status=A.CANCELLED)),
+        "late_cancellations": Count("status", filter=Q(status=A.LATE_CANCELLED)),
     }
 
 
@@ -112,35 +103,46 @@ def statistics(*, organization: Organization, start: date, end: date, now: datet
 # --- capacity -----------------------------------------------------------------------------------
 
 
+def _per_class_counts(held) -> dict[int, dict]:
+    """Bookings (not early-cancelled) and outcomes per held class, read from the
+    (fitness_class, status, organization) index alone."""
+    rows = (
+        Booking.objects.filter(fitness_class__in=held.values("id")).exclude(status=A.CANCELLED)
+        .values("fitness_class_id")
+        .annotate(bookings=Count("status"), **{k: v for k, v in _status_counts().items() if k != "total"})
+        .order_by()
+    )
+    return {r["fitness_class_id"]: r for r in rows}
+
+
+EMPTY_COUNTS = {"bookings": 0, "registered": 0, "attended": 0, "no_shows": 0, "cancellations": 0, "late_cancellations": 0}
+
+
 def capacity(*, organization: Organization, start: date, end: date, now: datetime | None = None) -> dict:
     """Per class type and venue, over held classes: classes, places, bookings (not early-cancelled),
     attended, attendance rate and utilisation (attended / places)."""
     now = now or timezone.now()
     p = period(organization, start, end)
-    classes = (
-        held_classes(organization, p, now)
-        .values("class_type_id", "class_type__name", "venue_id", "venue__name")
-        .annotate(classes=Count("id"), places=Sum(Coalesce("capacity_override", "venue__capacity")))
-    )
-    booked = (
-        booked_in_held_classes(organization, p, now)
-        .exclude(status=A.CANCELLED)
-        .values("fitness_class__class_type_id", "fitness_class__venue_id")
-        .annotate(bookings=Count("id"), **{k: v for k, v in _status_counts().items() if k != "total"})
-    )
-    by_key = {(b["fitness_class__class_type_id"], b["fitness_class__venue_id"]): b for b in booked}
+    held = held_classes(organization, p, now)
+    counts = _per_class_counts(held)
+    groups: dict[tuple, dict] = {}
+    for c in held.values("id", "class_type_id", "class_type__name", "venue_id", "venue__name",
+                         places=Coalesce("capacity_override", "venue__capacity")):
+        key = (c["class_type__name"], c["venue__name"], c["class_type_id"], c["venue_id"])
+        g = groups.setdefault(key, {"classes": 0, "places": 0, "bookings": 0, "attended": 0})
+        b = counts.get(c["id"], EMPTY_COUNTS)
+        g["classes"] += 1
+        g["places"] += c["places"]
+        g["bookings"] += b["bookings"]
+        g["attended"] += b["attended"]
     rows = []
-    for c in classes:
-        b = by_key.get((c["class_type_id"], c["venue_id"]), {})
-        bookings, attended = b.get("bookings", 0), b.get("attended", 0)
+    for (type_name, venue_name, type_id, venue_id), g in sorted(groups.items()):
         rows.append({
-            "class_type_id": c["class_type_id"], "class_type": c["class_type__name"],
-            "venue_id": c["venue_id"], "venue": c["venue__name"],
-            "classes": c["classes"], "places": c["places"], "bookings": bookings, "attended": attended,
-            "attendance_rate": pct(attended, bookings), "utilisation": pct(attended, c["places"]),
-            "booked_utilisation": pct(bookings, c["places"]),
+            "class_type_id": type_id, "class_type": type_name, "venue_id": venue_id, "venue": venue_name,
+            "classes": g["classes"], "places": g["places"], "bookings": g["bookings"], "attended": g["attended"],
+            "attendance_rate": pct(g["attended"], g["bookings"]), "utilisation": pct(g["attended"], g["places"]),
+            "booked_utilisation": pct(g["bookings"], g["places"]),
         })
-    rows.sort(key=lambda r: (r["class_type"], r["venue"]))
     return {"period": p.as_dict(), "rows": rows}
 
 
@@ -321,27 +323,28 @@ def instructor_performance(*, organization: Organization, start: date, end: date
     classes taught, average attendance per class, utilisation and no-show rate."""
     now = now or timezone.now()
     p = period(organization, start, end)
-    classes = {
-        r["instructors"]: r
-        for r in held_classes(organization, p, now).filter(instructors__isnull=False)
-        .values("instructors").annotate(classes=Count("id"), places=Sum(Coalesce("capacity_override", "venue__capacity")))
-    }
-    booked = {
-        r["fitness_class__instructors"]: r
-        for r in booked_in_held_classes(organization, p, now).filter(fitness_class__instructors__isnull=False)
-        .values("fitness_class__instructors")
-        .annotate(**{k: v for k, v in _status_counts().items() if k != "total"})
-    }
+    held = held_classes(organization, p, now)
+    counts = _per_class_counts(held)
+    places = dict(held.values_list("id", Coalesce("capacity_override", "venue__capacity")))
+    totals: dict[int, dict] = defaultdict(lambda: {"classes": 0, "places": 0, "attended": 0, "no_shows": 0, "settled": 0})
+    for class_id, instructor_id in FitnessClass.instructors.through.objects.filter(
+        fitnessclass_id__in=held.values("id")
+    ).values_list("fitnessclass_id", "instructor_id"):
+        b = counts.get(class_id, EMPTY_COUNTS)
+        t = totals[instructor_id]
+        t["classes"] += 1
+        t["places"] += places[class_id]
+        t["attended"] += b["attended"]
+        t["no_shows"] += b["no_shows"]
+        t["settled"] += b["attended"] + b["no_shows"] + b["late_cancellations"]
     rows = []
     for instructor in Instructor.objects.filter(organization=organization).order_by("name"):
-        c = classes.get(instructor.pk, {"classes": 0, "places": 0})
-        b = booked.get(instructor.pk, {"attended": 0, "no_shows": 0, "late_cancellations": 0})
+        t = totals.get(instructor.pk) or {"classes": 0, "places": 0, "attended": 0, "no_shows": 0, "settled": 0}
         rows.append({
-            "instructor_id": instructor.pk, "instructor": instructor.name, "classes_taught": c["classes"],
-            "attended": b["attended"], "average_attendance": ratio(b["attended"], c["classes"]),
-            "places": c["places"] or 0, "utilisation": pct(b["attended"], c["places"] or 0),
-            "no_shows": b["no_shows"],
-            "no_show_rate": pct(b["no_shows"], b["attended"] + b["no_shows"] + b["late_cancellations"]),
+            "instructor_id": instructor.pk, "instructor": instructor.name, "classes_taught": t["classes"],
+            "attended": t["attended"], "average_attendance": ratio(t["attended"], t["classes"]),
+            "places": t["places"], "utilisation": pct(t["attended"], t["places"]),
+            "no_shows": t["no_shows"], "no_show_rate": pct(t["no_shows"], t["settled"]),
         })
     return {"period": p.as_dict(), "rows": rows}
 
@@ -367,23 +370,30 @@ def revenue(*, organization: Organization, start: date, end: date) -> dict:
 
 def peak_hours(*, organization: Organization, start: date, end: date) -> dict:
     """Attended and booked (not early-cancelled) places by local weekday (1 = Monday) and hour of
-    the class start: a 7 x 24 heat map."""
+    the class start: a 7 x 24 heat map.
+
+    The database groups by class start (a few thousand values, from the index alone); weekday and
+    hour are then taken in Python with zoneinfo, which is cheaper than converting every booking's
+    time in SQL and exact across DST changes.
+    """
     tz = organization.tz
     p = period(organization, start, end)
-    cells = (
+    starts = (
         bookings_in(organization, p).exclude(status=A.CANCELLED)
-        .annotate(weekday=ExtractIsoWeekDay("class_starts_at", tzinfo=tz), hour=ExtractHour("class_starts_at", tzinfo=tz))
-        .values("weekday", "hour")
-        .annotate(bookings=Count("id"), attended=Count("id", filter=Q(status=A.ATTENDED)))
-        .order_by("weekday", "hour")
+        .values("class_starts_at")
+        .annotate(bookings=Count("status"), attended=Count("status", filter=Q(status=A.ATTENDED)))
+        .order_by()
     )
     attended = [[0] * 24 for _ in range(7)]
     booked = [[0] * 24 for _ in range(7)]
-    rows = []
-    for c in cells:
-        attended[c["weekday"] - 1][c["hour"]] = c["attended"]
-        booked[c["weekday"] - 1][c["hour"]] = c["bookings"]
-        rows.append({"weekday": c["weekday"], "hour": c["hour"], "bookings": c["bookings"], "attended": c["attended"]})
+    for row in starts:
+        local = row["class_starts_at"].astimezone(tz)
+        attended[local.weekday()][local.hour] += row["attended"]
+        booked[local.weekday()][local.hour] += row["bookings"]
+    rows = [
+        {"weekday": d + 1, "hour": h, "bookings": booked[d][h], "attended": attended[d][h]}
+        for d in range(7) for h in range(24) if booked[d][h]
+    ]
     busiest = max(rows, key=lambda r: (r["attended"], r["bookings"]), default=None)
     return {"period": p.as_dict(), "cells": rows, "attended": attended, "bookings": booked, "busiest": busiest,
             "max_attended": max((r["attended"] for r in rows), default=0)}
