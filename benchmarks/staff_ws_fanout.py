@@ -1,0 +1,193 @@
+"""Staff clock fan-out: from a clock request to the event received on 1, 100 and 1,000 WebSocket
+clients of the hotel, over the Redis channel layer, on real uvicorn processes (1 and 2 workers).
+
+    .venv/bin/python benchmarks/staff_ws_fanout.py [--quick]
+
+Database: att_bench_staff (override BENCH_DATABASE_URL); Redis db 5 (BENCH_REDIS_URL). For each
+server set-up and client count: open the clients (display key, `?key=`), then make CLOCKS clock
+requests one after another (POST /api/staff/<hotel>/clock/ with a token) and time, for every client,
+from just before the request to the moment its socket delivers that `clock-status-updated` event.
+Prints p50/p99/max, failed handshakes and lost events. Targets: p99 < 100 ms at 1,000 clients;
+0 failed handshakes and 0 lost events everywhere.
+"""
+
+import asyncio
+import json
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/att_bench_staff")
+os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import common  # noqa: E402
+
+PORTS = {1: 8101, 2: 8102}
+CLIENT_COUNTS = [1, 100, 1000]
+CLOCKS = 10 if common.QUICK else 30
+EVENT_TIMEOUT = 5.0
+HANDSHAKE_CONCURRENCY = 50
+SLUG = "bench-staff-hotel"
+WS_IMPL = os.environ.get("BENCH_WS_IMPL", "auto")  # uvicorn --ws: auto, websockets, websockets-sansio, wsproto
+WORKER_SETUPS = [int(w) for w in os.environ.get("BENCH_WORKERS", "1,2").split(",")]
+if os.environ.get("BENCH_CLIENTS"):
+    CLIENT_COUNTS = [int(c) for c in os.environ["BENCH_CLIENTS"].split(",")]
+
+
+def prepare() -> tuple[str, str]:
+    """Create the hotel, one staff member with a token, and a display key; return (token, display key)."""
+    from rest_framework.authtoken.models import Token
+
+    from organizations.models import DeviceKey, DeviceKind, Membership, User
+    from staff.models import Staff
+
+    hotel = common.fresh_organization(SLUG, time_zone="Europe/Lisbon", settings={"duplicate_scan_seconds": 0})
+    Staff.objects.filter(organization=hotel).delete()
+    user, _ = User.objects.get_or_create(username="bench-staff-clock")
+    Membership.objects.get_or_create(organization=hotel, user=user, defaults={"role": "staff"})
+    Staff.objects.create(organization=hotel, user=user, first_name="Bench", last_name="Clock", department="Front desk")
+    token, _ = Token.objects.get_or_create(user=user)
+    raw_key = "dk_bench-staff-fanout-display"
+    DeviceKey.objects.update_or_create(
+        key_hash=DeviceKey.hash_key(raw_key),
+        defaults={"organization": hotel, "name": "Bench TV", "kind": DeviceKind.DISPLAY, "prefix": raw_key[:10]},
+    )
+    return token.key, raw_key
+
+
+def start_server(workers: int) -> subprocess.Popen:
+    port = PORTS[workers]
+    env = {**os.environ, **common.bench_env(), "DJANGO_DEBUG": "false", "LOG_LEVEL": "WARNING",
+           "DJANGO_SETTINGS_MODULE": "config.settings"}
+    proc = subprocess.Popen(
+        [str(common.ROOT / ".venv/bin/uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--ws", WS_IMPL],
+        cwd=common.ROOT, env=env, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        stop_server(proc)
+        raise RuntimeError(f"uvicorn on port {port} did not start")
+    time.sleep(1.0 * workers)  # let every worker import Django
+    return proc
+
+
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+async def run_scenario(port: int, clients: int, token: str, display_key: str) -> dict:
+    import requests
+    import websockets
+
+    url = f"ws://127.0.0.1:{port}/ws/hotel/{SLUG}/?key={display_key}"
+    origin = f"http://127.0.0.1:{port}"
+    sockets, failed = [], 0
+    gate = asyncio.Semaphore(HANDSHAKE_CONCURRENCY)
+
+    async def open_one():
+        nonlocal failed
+        async with gate:
+            try:
+                ws = await websockets.connect(url, origin=origin, open_timeout=20, ping_interval=None,
+                                              max_queue=None)
+                sockets.append(ws)
+            except Exception:
+                failed += 1
+
+    await asyncio.gather(*(open_one() for _ in range(clients)))
+    received: list[dict[str, float]] = [dict() for _ in sockets]  # per client: clock_time -> receive time
+
+    async def reader(index, ws):
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("event") == "clock-status-updated":
+                    received[index][message["data"]["clock_time"]] = time.perf_counter()
+        except Exception:
+            pass
+
+    readers = [asyncio.create_task(reader(i, ws)) for i, ws in enumerate(sockets)]
+    await asyncio.sleep(0.5)  # every group_add has settled
+    session = requests.Session()
+    latencies, firsts, lost = [], [], 0
+    for _ in range(CLOCKS):
+        started = time.perf_counter()
+        response = await asyncio.to_thread(
+            session.post, f"http://127.0.0.1:{port}/api/staff/{SLUG}/clock/",
+            headers={"Authorization": f"Token {token}"}, timeout=10,
+        )
+        response.raise_for_status()
+        clock_time = response.json()["clock_time"]
+        deadline = time.perf_counter() + EVENT_TIMEOUT
+        while time.perf_counter() < deadline and any(clock_time not in r for r in received):
+            await asyncio.sleep(0.002)
+        arrived = [r[clock_time] - started for r in received if clock_time in r]
+        lost += len(received) - len(arrived)
+        latencies.extend(arrived)
+        if arrived:
+            firsts.append(min(arrived))
+        await asyncio.sleep(0.05)
+    for task in readers:
+        task.cancel()
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+    return {"latencies": latencies, "firsts": firsts, "failed": failed, "lost": lost, "connected": len(sockets)}
+
+
+def main() -> int:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    common.header("staff: clock → WebSocket fan-out")
+    common.setup_django()
+    from django.conf import settings
+
+    layer = settings.CHANNEL_LAYERS["default"]
+    print(f"   channel layer {layer['BACKEND']} config {json.dumps({k: v for k, v in layer['CONFIG'].items() if k != 'hosts'})}"
+          f" on {common.bench_env()['REDIS_URL']}; uvicorn --ws {WS_IMPL}; {CLOCKS} clocks per scenario", flush=True)
+    token, display_key = prepare()
+    results = {}
+    for workers in WORKER_SETUPS:
+        server = start_server(workers)
+        try:
+            for clients in CLIENT_COUNTS:
+                outcome = asyncio.run(run_scenario(PORTS[workers], clients, token, display_key))
+                results[(workers, clients)] = outcome
+                s = common.summary_ms(outcome["latencies"]) if outcome["latencies"] else {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
+                print(f"   workers={workers} clients={clients:5d}: p50 {s['p50']:7.1f} ms  p99 {s['p99']:7.1f} ms  "
+                      f"max {s['max']:7.1f} ms  first client p50 {common.summary_ms(outcome['firsts'])['p50'] if outcome['firsts'] else float('nan'):6.1f} ms  samples {len(outcome['latencies'])}  failed handshakes {outcome['failed']}  "
+                      f"lost events {outcome['lost']}", flush=True)
+        finally:
+            stop_server(server)
+    for (workers, clients), outcome in results.items():
+        common.target(f"staff fan-out w{workers} c{clients} handshakes", outcome["failed"] == 0,
+                      f"{outcome['failed']} failed of {clients}")
+        common.target(f"staff fan-out w{workers} c{clients} events", outcome["lost"] == 0,
+                      f"{outcome['lost']} lost of {clients * CLOCKS}")
+    at_1000 = [common.percentile(r["latencies"], 99) for (w, c), r in results.items() if c == 1000 and r["latencies"]]
+    if not at_1000:
+        return common.exit_code()
+    best = min(at_1000)
+    common.target("staff fan-out p99 at 1000 clients", best * 1000 < 100, f"best p99 {best * 1000:.1f} ms (target < 100 ms)")
+    return common.exit_code()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
