@@ -1,14 +1,17 @@
-"""Pages: the manager's reports dashboard and the front desk's class list. Charts are server-side SVG."""
+"""Pages: the manager's reports dashboard, the front desk's class list and class roster (check-in,
+cancel). Charts are server-side SVG; forms post to thin views that call the services."""
 
 from datetime import date, timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
-from bookings import rls, selectors
-from bookings.models import WaitlistEntry
+from bookings import rls, selectors, services
+from bookings.models import Booking, FitnessClass, WaitlistEntry
+from config.errors import DomainError
 from organizations.dates import local_today
 from organizations.models import DESK_ROLES, MANAGER_ROLES
 from organizations.tenancy import resolve_principal
@@ -153,4 +156,38 @@ def desk(request, slug):
         "organization": organization, "day": day, "rows": rows,
         "previous": day - timedelta(days=1), "next": day + timedelta(days=1),
         "reports_url": reverse("bookings-reports", args=[organization.slug]) if principal.role in MANAGER_ROLES else None,
+    })
+
+
+@login_required
+def class_roster(request, slug, class_id):
+    """One class's bookings and waitlist; the desk checks customers in or cancels bookings (POST)."""
+    principal = _principal(request, slug, DESK_ROLES)
+    organization = principal.organization
+    cls = get_object_or_404(
+        FitnessClass.objects.select_related("class_type", "venue").prefetch_related("instructors"),
+        organization=organization, pk=class_id,
+    )
+    if request.method == "POST":
+        booking = get_object_or_404(Booking, organization=organization, fitness_class=cls, pk=request.POST.get("booking_id"))
+        try:
+            if request.POST.get("action") == "cancel":
+                booking = services.booking_cancel(organization=organization, booking=booking)
+                messages.success(request, f"{booking.customer.full_name}: booking {booking.get_status_display().lower()}.")
+            else:
+                booking = services.class_check_in(organization=organization, customer=booking.customer, booking=booking,
+                                                  method="manual", actor=request.user)
+                late = f", {booking.minutes_late} min late" if booking.was_late else ""
+                messages.success(request, f"{booking.customer.full_name} checked in{late}.")
+        except DomainError as error:
+            messages.error(request, f"{booking.customer.full_name}: {error.detail} ({error.code})")
+        return redirect(request.path)
+    tz = organization.tz
+    bookings = list(cls.bookings.select_related("customer").order_by("status", "customer__last_name", "customer__first_name"))
+    waiting = list(cls.waitlist.filter(status="waiting").select_related("customer").order_by("created_at", "id"))
+    return render(request, "bookings/roster.html", {
+        "organization": organization, "cls": cls, "starts": cls.starts_at.astimezone(tz), "ends": cls.ends_at.astimezone(tz),
+        "bookings": bookings, "waiting": waiting,
+        "held": sum(1 for b in bookings if b.status in ("registered", "attended")),
+        "desk_url": reverse("bookings-desk", args=[organization.slug]) + f"?date={cls.starts_at.astimezone(tz).date()}",
     })
