@@ -92,7 +92,7 @@ def gym_configure(
             if gamification_enabled:
                 gym.reactivated_at = timezone.now()
                 fields.append("reactivated_at")
-        if closed_weekdays is not None:
+        if closed_weekdays is not None and closed_weekdays != sorted(gym.closed_weekdays or []):
             gym.closed_weekdays = closed_weekdays
             fields.append("closed_weekdays")
         if fields:
