@@ -145,7 +145,7 @@ class CancelInputSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class CheckInInputSerializer(serializers.Serializer):
+class ClassCheckInInputSerializer(serializers.Serializer):
     customer_id = serializers.IntegerField(min_value=1, required=False)
     qr_token = serializers.CharField(required=False, max_length=64)
     booking_id = serializers.IntegerField(min_value=1, required=False)

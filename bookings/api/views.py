@@ -10,6 +10,8 @@ from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -82,6 +84,19 @@ class StudioView:
         return {**super().get_serializer_context(), "organization": self.organization}
 
 
+PERIOD_PARAMETERS = [
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First local date (default: 29 days before end)."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last local date, included (default: today)."),
+    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv for the report's table."),
+]
+REPORT_SCHEMA = extend_schema(parameters=PERIOD_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+
+
+def _fake(view) -> bool:
+    """True while drf-spectacular inspects the view (no principal then)."""
+    return getattr(view, "swagger_fake_view", False)
+
+
 def _valid(serializer_class, data, **context):
     serializer = serializer_class(data=data, context=context)
     serializer.is_valid(raise_exception=True)
@@ -115,9 +130,11 @@ class StudioOptionsView(StudioView, APIView):
         self.allowed_roles = WORKER_ROLES if self.request.method in READ_METHODS else MANAGER_ROLES
         return super().get_permissions()
 
+    @extend_schema(responses={200: s.StudioSerializer})
     def get(self, request):
         return Response(s.StudioSerializer(services.studio_options(self.organization)).data)
 
+    @extend_schema(request=s.StudioSerializer, responses={200: s.StudioSerializer})
     def put(self, request):
         studio = services.studio_options(self.organization)
         serializer = s.StudioSerializer(studio, data=request.data, partial=True)
@@ -138,6 +155,8 @@ class ManagedViewSet(StudioView, viewsets.ModelViewSet):
         return super().get_permissions()
 
     def get_queryset(self):
+        if _fake(self):
+            return self.model.objects.none()
         return self.model.objects.filter(organization=self.organization)
 
     def perform_create(self, serializer):
@@ -192,6 +211,8 @@ class FitnessClassViewSet(ManagedViewSet):
     serializer_class = s.FitnessClassSerializer
 
     def get_queryset(self):
+        if _fake(self):
+            return FitnessClass.objects.none()
         rows = (
             FitnessClass.objects.filter(organization=self.organization)
             .select_related("class_type", "venue").prefetch_related("instructors")
@@ -205,11 +226,13 @@ class FitnessClassViewSet(ManagedViewSet):
         p = selectors.period(self.organization, start, end)
         return rows.filter(starts_at__gte=p.lo, starts_at__lt=p.hi).order_by("starts_at", "id")
 
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         cancelled = services.fitness_class_cancel(organization=self.organization, fitness_class=self.get_object())
         return Response({"bookings_cancelled": cancelled})
 
+    @extend_schema(request=s.CapacityInputSerializer, responses={200: s.FitnessClassSerializer})
     @action(detail=True, methods=["post"])
     def capacity(self, request, pk=None):
         data = _valid(s.CapacityInputSerializer, request.data)
@@ -218,6 +241,7 @@ class FitnessClassViewSet(ManagedViewSet):
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
+    @extend_schema(responses={200: s.WaitlistEntrySerializer(many=True)})
     @action(detail=True, methods=["get"])
     def waitlist(self, request, pk=None):
         rows = WaitlistEntry.objects.filter(fitness_class=self.get_object(), status="waiting").order_by("created_at", "id")
@@ -236,6 +260,8 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
     allow_devices = DEVICE_KINDS
 
     def get_queryset(self):
+        if _fake(self):
+            return Booking.objects.none()
         rows = Booking.objects.filter(organization=self.organization).order_by("class_starts_at", "id")
         if self.request.principal.role == Role.MEMBER:
             rows = rows.filter(customer__user=self.request.user)
@@ -261,6 +287,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
             return data.get("source") if data.get("source") in (BookingSource.WEB, BookingSource.MOBILE_APP) else BookingSource.WEB
         return data.get("source") or BookingSource.STAFF
 
+    @extend_schema(request=s.BookingInputSerializer, responses={201: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
     def create(self, request):
         data = _valid(s.BookingInputSerializer, request.data)
         customer = self._self_or_named_customer(data.get("customer_id"))
@@ -280,6 +307,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
                                                                       "position": position}},
                         status=status.HTTP_202_ACCEPTED)
 
+    @extend_schema(request=s.SeriesInputSerializer, responses={201: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["post"])
     def series(self, request):
         data = _valid(s.SeriesInputSerializer, request.data)
@@ -295,6 +323,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return Response({"series_id": result.series.pk, "summary": summary, "items": result.items},
                         status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.CancelInputSerializer, responses={200: s.BookingSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         data = _valid(s.CancelInputSerializer, request.data)
@@ -314,6 +343,8 @@ class WaitlistViewSet(StudioView, mixins.ListModelMixin, viewsets.GenericViewSet
     allowed_roles = DESK_ROLES
 
     def get_queryset(self):
+        if _fake(self):
+            return WaitlistEntry.objects.none()
         rows = WaitlistEntry.objects.filter(organization=self.organization).order_by("created_at", "id")
         if self.request.query_params.get("class_id"):
             rows = rows.filter(fitness_class_id=self.request.query_params["class_id"])
@@ -321,6 +352,7 @@ class WaitlistViewSet(StudioView, mixins.ListModelMixin, viewsets.GenericViewSet
             rows = rows.filter(status=self.request.query_params["status"])
         return rows
 
+    @extend_schema(request=None, responses={200: s.WaitlistEntrySerializer})
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
         entry = _object(WaitlistEntry, self.organization, pk, "waitlist entry")
@@ -333,8 +365,9 @@ class ClassCheckInView(StudioView, APIView):
     allowed_roles = DESK_ROLES
     allow_devices = DEVICE_KINDS
 
+    @extend_schema(request=s.ClassCheckInInputSerializer, responses={201: s.BookingSerializer})
     def post(self, request):
-        data = _valid(s.CheckInInputSerializer, request.data)
+        data = _valid(s.ClassCheckInInputSerializer, request.data)
         booking = None
         if data.get("booking_id"):
             booking = _object(Booking, self.organization, data["booking_id"], "booking")
@@ -373,6 +406,7 @@ class ReportView(StudioView, APIView):
     def table(self, report: dict) -> list[dict]:
         return report.get("rows", [report])
 
+    @REPORT_SCHEMA
     def get(self, request, **kwargs):
         params, start, end = self.period()
         report = self.report(params, start, end)
@@ -460,6 +494,7 @@ class CustomerHistoryReport(ReportView):
     filename = "customer-history"
     allowed_roles = DESK_ROLES
 
+    @REPORT_SCHEMA
     def get(self, request, customer_id):
         customer = _customer(self.organization, customer_id)
         params = _valid(s.PeriodSerializer, request.query_params.dict())
@@ -476,6 +511,7 @@ class AttendancesReport(ReportView):
 
     filename = "attendances"
 
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, s.AttendanceFilterSerializer], responses={200: OpenApiTypes.OBJECT})
     def get(self, request, **kwargs):
         params = _valid(s.AttendanceFilterSerializer, request.query_params.dict())
         end = params.get("end") or local_today(self.organization.tz)
