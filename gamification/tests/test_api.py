@@ -115,7 +115,7 @@ def test_organization_that_is_not_a_gym(colleague_client, member):
     ("role", "superuser", "expected"),
     [
         (Role.OWNER, False, 201), (Role.ADMIN, False, 201), (Role.RECEPTIONIST, False, 201),
-        (Role.STAFF, False, 403), (Role.MEMBER, False, 403), (None, True, 201),
+        (Role.STAFF, False, 403), (Role.MEMBER, False, 403), (None, True, 201), (Role.STAFF, True, 201),
     ],
 )
 def test_courtesy_role_matrix(org, gym, gym_member, role, superuser, expected):
@@ -125,6 +125,7 @@ def test_courtesy_role_matrix(org, gym, gym_member, role, superuser, expected):
     )
     assert response.status_code == expected, response.json()
     assert CheckIn.objects.filter(kind="courtesy").count() == (1 if expected == 201 else 0)
+    assert AuditLog.objects.filter(action="COURTESY_ACCESS_GRANTED").count() == (1 if expected == 201 else 0)
 
 
 def test_courtesy_outsider_gets_404(gym, gym_member, outsider_client):
