@@ -118,7 +118,13 @@ def schedules_install() -> None:
 
 
 def closed_day_add(*, gym: Gym, day: date, reason: str = "", actor=None) -> ClosedDay:
-    closed, _ = ClosedDay.objects.update_or_create(gym=gym, date=day, defaults={"reason": reason})
+    """Mark a date closed (a holiday); missing it never breaks a streak."""
+    with transaction.atomic():
+        closed, _ = ClosedDay.objects.update_or_create(gym=gym, date=day, defaults={"reason": reason})
+        audit_log_record(
+            organization=gym.organization, action="gym.closed_day_added", actor=actor, target=gym,
+            data={"date": day.isoformat(), "reason": reason},
+        )
     return closed
 
 

@@ -213,7 +213,7 @@ class RotateQrView(MemberDetailMixin, GymView):
         return Response({"id": member.pk, "qr": f"{QR_PREFIX}{member.qr_token}"})
 
 
-def _day(request, organization):
+def _day(request):
     raw = request.query_params.get("date")
     if not raw:
         return None
@@ -227,7 +227,7 @@ class VisitsView(GymView):
     """GET today's visits (or ?date=YYYY-MM-DD), newest first."""
 
     def get(self, request):
-        day = _day(request, self.organization)
+        day = _day(request)
         return Response({"results": selectors.visits_for_day(organization=self.organization, day=day)})
 
 
@@ -235,7 +235,7 @@ class RefusalsView(GymView):
     """GET today's refused door attempts (or ?date=), newest first."""
 
     def get(self, request):
-        day = _day(request, self.organization)
+        day = _day(request)
         return Response({"results": selectors.refusals_for_day(organization=self.organization, day=day)})
 
 
