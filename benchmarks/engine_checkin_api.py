@@ -180,6 +180,30 @@ def group_cpu_seconds(pgid: int) -> float:
     return total / TICK
 
 
+def pid_cpu_seconds(pids) -> dict[int, float]:
+    out = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / TICK
+    return out
+
+
+def db_backend_pids() -> list[int]:
+    """PostgreSQL backends connected to the benchmark database (the server's), other than ours."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    connection.close()
+    return pids
+
+
 def machine_busy_seconds() -> float:
     """CPU seconds the whole machine spent not idle (all cores), from /proc/stat."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -325,10 +349,19 @@ def count_check_ins(organization) -> int:
 
 
 def fmt(r: dict) -> str:
-    return (f"{r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p90 {r['p90']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-            f"max {r['max']:7.1f} ms  requests {r['requests']}  errors {r['errors']}\n"
-            f"{'':29}server Python CPU {r.get('server_cpu_ms', float('nan')):.2f} ms/request, "
-            f"machine busy {r['machine_busy']:.0%}, load average {r['load']:.1f}")
+    line = (f"{r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p90 {r['p90']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
+            f"max {r['max']:7.1f} ms  requests {r['requests']}  errors {r['errors']}\n{'':29}")
+    cpu = r.get("server_cpu_ms", float("nan"))
+    line += f"CPU per request: server {cpu:.2f} ms"
+    if "db_cpu_ms" in r:
+        cpu += r["db_cpu_ms"]
+        line += f" + PostgreSQL {r['db_cpu_ms']:.2f} ms = {cpu:.2f} ms -> ceiling {capacity(cpu):.0f} req/s on this box"
+    return line + f"; machine busy {r['machine_busy']:.0%}, load average {r['load']:.1f}"
+
+
+def capacity(cpu_ms: float) -> float:
+    """Requests per second the machine's cores could serve at `cpu_ms` of CPU each (client excluded)."""
+    return (os.cpu_count() or 1) * 1000 / cpu_ms if cpu_ms > 0 else float("nan")
 
 
 def main() -> int:
@@ -359,6 +392,7 @@ def main() -> int:
     script.write_text(WRK_SCRIPT)
 
     def load(port, mode, seconds, first, count, pgid=None):
+        backends0 = pid_cpu_seconds(db_backend_pids()) if pgid else {}
         cpu0, busy0, t0 = group_cpu_seconds(pgid) if pgid else 0.0, machine_busy_seconds(), time.monotonic()
         if client == "wrk":
             result = run_wrk(port, mode, seconds, first, count, key, script)
@@ -367,6 +401,12 @@ def main() -> int:
         wall = time.monotonic() - t0
         if pgid:
             result["server_cpu_ms"] = (group_cpu_seconds(pgid) - cpu0) * 1000 / max(result["requests"], 1)
+            # Persistent connections (gunicorn) keep the same backends through the run: their CPU is
+            # PostgreSQL's share. With CONN_MAX_AGE=0 (uvicorn) backends live one request: not measurable.
+            backends1 = pid_cpu_seconds(list(backends0))
+            if backends0 and len(backends1) == len(backends0):
+                used = sum(backends1[pid] - backends0[pid] for pid in backends1)
+                result["db_cpu_ms"] = used * 1000 / max(result["requests"], 1)
         result["machine_busy"] = (machine_busy_seconds() - busy0) / wall / (os.cpu_count() or 1)
         result["load"] = os.getloadavg()[0]
         return result
