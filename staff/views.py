@@ -27,6 +27,8 @@ def _context(request, principal, **extra) -> dict:
     hotel = principal.organization
     me = Staff.objects.filter(organization=hotel, user=request.user).first() if principal.user else None
     return {"hotel": hotel, "role": principal.role, "clock_staff": me, "is_manager": principal.role in MANAGER_ROLES,
+            # The navbar names the hotel of the page, not the user's first organization.
+            "current_organization": hotel, "current_role": principal.role,
             "hotel_config": _config(hotel, user_id=request.user.pk, staff=me, display_key=""), **extra}
 
 
