@@ -8,9 +8,10 @@ started as a production server (DJANGO_ENV=production, PostgreSQL, Redis channel
   * `POST /api/v1/check-ins/` with `Authorization: Device <kiosk key>` and
     `{"attendee_id": <member id>, "method": "qr_code"}`.
 
-Every check-in names a different member (a pool of members, walked in order by every client), so
-each request is a real first check-in: attendee lock, rules, the row, the rollup, the counters,
-the after-commit broadcast. The benchmark organization also has
+Every check-in names a different member (a pool of members, walked in order by every client), each
+of whom visited once the day before, so each request is a returning member's check-in: attendee
+lock, rules, the row, the rollup update, the counters, the after-commit broadcasts. The benchmark
+organization also has
 `{"duplicate_scan_seconds": 0, "on_open_session": "close_and_reopen"}` so that, should the pool
 wrap around, a check-in still succeeds (it then also closes the member's previous session).
 Non-2xx answers are counted and fail the run.
