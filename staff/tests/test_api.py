@@ -180,3 +180,67 @@ def test_board_query_count_does_not_grow_with_staff(colleague_client, hotel, dja
         snapshot = colleague_client.get(url("acme", "board/")).json()
     assert snapshot["totals"]["on_duty"] == 40 and len(snapshot["recent"]) == 20
     assert staff.pk in [p["staff_id"] for p in snapshot["on_duty"]]
+
+
+def test_a_retried_clock_with_the_same_idempotency_key_clocks_once(worker_client, colleague_client, worker_staff,
+                                                                   colleague_staff):
+    first = worker_client.post(url("acme", "clock/"), HTTP_IDEMPOTENCY_KEY="tap-1")
+    retry = worker_client.post(url("acme", "clock/"), HTTP_IDEMPOTENCY_KEY="tap-1")
+    assert first.json() == retry.json() and retry.json()["is_on_duty"] is True
+    assert retry["Idempotent-Replayed"] == "true" and not first.has_header("Idempotent-Replayed")
+    # Another person's app choosing the same key is not answered with someone else's clock.
+    assert colleague_client.post(url("acme", "clock/"), HTTP_IDEMPOTENCY_KEY="tap-1").json()["is_on_duty"] is True
+
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=1)):
+        out = worker_client.post(url("acme", "clock/"), HTTP_IDEMPOTENCY_KEY="tap-2")
+        out_retry = worker_client.post(url("acme", "clock/"), HTTP_IDEMPOTENCY_KEY="tap-2")
+        explicit = worker_client.post(url("acme", "clock-out/"), HTTP_IDEMPOTENCY_KEY="tap-2")
+    assert out.json()["is_on_duty"] is False and out_retry.json() == out.json() == explicit.json()
+    assert CheckIn.objects.filter(attendee_id=worker_staff.pk).count() == 1
+    worker_staff.refresh_from_db()
+    assert not worker_staff.is_on_duty
+
+
+def test_clocking_runs_a_bounded_number_of_queries(worker_client, worker_staff, django_assert_max_num_queries):
+    with django_assert_max_num_queries(30):
+        assert worker_client.post(url("acme", "clock/")).status_code == 200
+    with time_machine.travel(datetime.now(UTC) + timedelta(hours=1)), django_assert_max_num_queries(30):
+        assert worker_client.post(url("acme", "clock/")).status_code == 200
+
+
+# --- pages ----------------------------------------------------------------------------------------
+
+
+def test_board_page_for_a_tv_key_a_member_and_nobody_else(client, hotel, worker, outsider, worker_staff):
+    from organizations.services import device_key_create
+
+    _, display_key = device_key_create(organization=hotel, name="TV", kind="display")
+    _, kiosk_key = device_key_create(organization=hotel, name="Kiosk", kind="kiosk")
+    tv = client.get(f"/hotel/acme/board/?key={display_key}")
+    assert tv.status_code == 200 and b'"displayKey": "' + display_key.encode() in tv.content
+    assert b'class="navbar"' not in tv.content
+    assert client.get(f"/hotel/acme/board/?key={kiosk_key}").status_code == 404
+    assert client.get("/hotel/other/board/?key=" + display_key).status_code == 404
+    assert client.get("/hotel/acme/board/").status_code == 302  # to the login page
+    client.force_login(outsider)
+    assert client.get("/hotel/acme/board/").status_code == 404
+    client.force_login(worker)
+    page = client.get("/hotel/acme/board/")
+    assert page.status_code == 200 and b'id="clock-button"' in page.content
+
+
+def test_staff_page_button_and_timesheet_pages(client, hotel, worker, owner, worker_staff):
+    client.force_login(worker)
+    page = client.get("/hotel/acme/")
+    assert b'class="btn clock-button green"' in page.content and b">Clock In</button>" in page.content
+    client.post(url("acme", "clock/"))
+    page = client.get("/hotel/acme/")
+    assert b'class="btn clock-button red"' in page.content and b">Clock Out</button>" in page.content
+    assert client.get("/hotel/acme/timesheet/").status_code == 200
+    client.force_login(owner)
+    assert b'id="clock-button"' not in client.get("/hotel/acme/").content  # the owner is not staff here
+    sheet = client.get("/hotel/acme/timesheet/?start=2025-01-01&end=2025-01-31")
+    assert sheet.status_code == 200 and b"Wanda" in sheet.content
+    csv_file = client.get("/hotel/acme/timesheet.csv?start=2025-01-01&end=2025-01-31")
+    assert csv_file["Content-Type"].startswith("text/csv") and b"Wanda" in csv_file.content
+    assert client.get("/hotel/acme/timesheet/?start=2025-02-01&end=2025-01-01").status_code == 400
