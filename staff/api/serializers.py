@@ -48,10 +48,10 @@ class StaffSerializer(serializers.Serializer):
     last_clock_in = serializers.SerializerMethodField()
     last_clock_out = serializers.SerializerMethodField()
 
-    def get_last_clock_in(self, obj):
+    def get_last_clock_in(self, obj) -> str | None:
         return iso_utc(obj.last_clock_in) if obj.last_clock_in else None
 
-    def get_last_clock_out(self, obj):
+    def get_last_clock_out(self, obj) -> str | None:
         return iso_utc(obj.last_clock_out) if obj.last_clock_out else None
 
 
