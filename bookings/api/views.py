@@ -146,12 +146,15 @@ class StudioOptionsView(StudioView, APIView):
 
 
 class ManagedViewSet(StudioView, viewsets.ModelViewSet):
-    """Workers read; managers write. Rows of the caller's organization only."""
+    """Workers read (customers too where `customers_read`); managers write. Rows of the caller's
+    organization only."""
 
     model = None
+    customers_read = False
 
     def get_permissions(self):
-        self.allowed_roles = WORKER_ROLES if self.request.method in READ_METHODS else MANAGER_ROLES
+        readers = WORKER_ROLES | ({Role.MEMBER} if self.customers_read else set())
+        self.allowed_roles = readers if self.request.method in READ_METHODS else MANAGER_ROLES
         return super().get_permissions()
 
     def get_queryset(self):
@@ -164,16 +167,19 @@ class ManagedViewSet(StudioView, viewsets.ModelViewSet):
 
 
 class VenueViewSet(ManagedViewSet):
+    customers_read = True  # the schedule is public to the studio's customers
     model = Venue
     serializer_class = s.VenueSerializer
 
 
 class InstructorViewSet(ManagedViewSet):
+    customers_read = True  # the schedule is public to the studio's customers
     model = Instructor
     serializer_class = s.InstructorSerializer
 
 
 class ClassTypeViewSet(ManagedViewSet):
+    customers_read = True  # the schedule is public to the studio's customers
     model = ClassType
     serializer_class = s.ClassTypeSerializer
 
@@ -207,6 +213,7 @@ class ClassPackageViewSet(_CustomerOwnedViewSet):
 class FitnessClassViewSet(ManagedViewSet):
     """Classes; `?date=YYYY-MM-DD` lists one local day, `?start=&end=` a range (default: today on)."""
 
+    customers_read = True  # the schedule is public to the studio's customers
     model = FitnessClass
     serializer_class = s.FitnessClassSerializer
 

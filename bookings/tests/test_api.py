@@ -78,6 +78,10 @@ def test_a_customer_books_only_for_themselves(org, plain_member, tomorrow_class)
     f.booking(tomorrow_class, someone)
     assert [b["customer_id"] for b in client.get(f"{API}/bookings/").json()["results"]] == [me.pk]
     assert client.get(f"{API}/reports/statistics/").status_code == 403
+    schedule = client.get(f"{API}/classes/", {"start": "2026-03-10", "end": "2026-03-10"})
+    assert schedule.status_code == 200 and [c["id"] for c in schedule.json()["results"]] == [tomorrow_class.pk]
+    assert client.post(f"{API}/classes/", {}, format="json").status_code == 403
+    assert client.get(f"{API}/memberships/").status_code == 403
 
 
 def test_series_through_the_api(org, owner_client, studio, venue, yoga):

@@ -137,3 +137,30 @@ def test_api_request_runs_in_its_organizations_context_and_is_reset_after(org, o
         assert response.status_code == 200, response.content
         assert {row["class_id"] for row in response.json()["results"]} == {two_studios[0].pk}
         assert rls.current_setting() == ("", "on")  # request_finished put the connection back
+
+
+def test_inside_a_bookings_request_the_database_context_is_the_callers_organization(
+        org, owner_client, studio, venue, yoga, probe_role):
+    """Observed from a post_save receiver while the API creates a booking."""
+    from django.db.models.signals import post_save
+    from django.utils import timezone
+
+    upcoming = f.fitness_class(org, yoga, venue, timezone.now() + timedelta(days=1))
+
+    seen = []
+
+    def observe(sender, instance, created, **kwargs):
+        seen.append(rls.current_setting())
+
+    post_save.connect(observe, sender=Booking, dispatch_uid="rls-observer")
+    try:
+        with as_role(probe_role):
+            response = owner_client.post("/api/v1/bookings/bookings/", {
+                "class_id": upcoming.pk, "customer_id": f.customer(org, "Seen").pk, "method": "free"},
+                format="json")
+            after = rls.current_setting()
+    finally:
+        post_save.disconnect(dispatch_uid="rls-observer")
+    assert response.status_code == 201, response.content
+    assert seen == [(str(org.pk), "off")]
+    assert after == ("", "on")
