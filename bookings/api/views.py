@@ -34,6 +34,7 @@ from bookings.models import (
     WaitlistEntry,
 )
 from config.api import Pagination
+from config.errors import Forbidden as BookingForbidden
 from organizations.dates import local_today
 from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind, Role
 from organizations.permissions import principal_user
@@ -287,6 +288,10 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
             raise BookingNotFound("Name the customer (customer_id).", code="customer_not_found")
         return _customer(self.organization, customer_id)
 
+    def _check_method(self, data):
+        if data["method"] == "free" and self.request.principal.role not in DESK_ROLES:
+            raise BookingForbidden("Only the front desk can give a free place.", code="method_not_allowed")
+
     def _source(self, data):
         if self.request.principal.device is not None:
             return BookingSource.KIOSK
@@ -297,6 +302,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @extend_schema(request=s.BookingInputSerializer, responses={201: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
     def create(self, request):
         data = _valid(s.BookingInputSerializer, request.data)
+        self._check_method(data)
         customer = self._self_or_named_customer(data.get("customer_id"))
         fitness_class = _object(FitnessClass, self.organization, data["class_id"], "class")
         amount = data["amount_paid_pennies"] if request.principal.role in DESK_ROLES else None
@@ -318,6 +324,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
     @action(detail=False, methods=["post"])
     def series(self, request):
         data = _valid(s.SeriesInputSerializer, request.data)
+        self._check_method(data)
         customer = self._self_or_named_customer(data.get("customer_id"))
         fitness_class = _object(FitnessClass, self.organization, data["class_id"], "class")
         result = services.booking_book_series(
@@ -346,13 +353,17 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
 
 
 class WaitlistViewSet(StudioView, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Waitlist entries. The desk sees all; a customer sees (and leaves) their own."""
+
     serializer_class = s.WaitlistEntrySerializer
-    allowed_roles = DESK_ROLES
+    allowed_roles = DESK_ROLES | {Role.MEMBER}
 
     def get_queryset(self):
         if _fake(self):
             return WaitlistEntry.objects.none()
         rows = WaitlistEntry.objects.filter(organization=self.organization).order_by("created_at", "id")
+        if self.request.principal.role == Role.MEMBER:
+            rows = rows.filter(customer__user=self.request.user)
         if self.request.query_params.get("class_id"):
             rows = rows.filter(fitness_class_id=self.request.query_params["class_id"])
         if self.request.query_params.get("status"):
@@ -362,7 +373,9 @@ class WaitlistViewSet(StudioView, mixins.ListModelMixin, viewsets.GenericViewSet
     @extend_schema(request=None, responses={200: s.WaitlistEntrySerializer})
     @action(detail=True, methods=["post"])
     def leave(self, request, pk=None):
-        entry = _object(WaitlistEntry, self.organization, pk, "waitlist entry")
+        entry = self.get_queryset().filter(pk=pk).first()
+        if entry is None:
+            raise BookingNotFound("No such waitlist entry.", code="waitlist_entry_not_found")
         return Response(s.WaitlistEntrySerializer(services.waitlist_leave(organization=self.organization, entry=entry)).data)
 
 

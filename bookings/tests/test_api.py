@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from bookings import services
 from bookings.models import Booking
 from bookings.tests import factories as f
 from tests.fixtures import client_for
@@ -82,6 +83,8 @@ def test_a_customer_books_only_for_themselves(org, plain_member, tomorrow_class)
     assert schedule.status_code == 200 and [c["id"] for c in schedule.json()["results"]] == [tomorrow_class.pk]
     assert client.post(f"{API}/classes/", {}, format="json").status_code == 403
     assert client.get(f"{API}/memberships/").status_code == 403
+    free = client.post(f"{API}/bookings/", {"class_id": tomorrow_class.pk, "method": "free"}, format="json")
+    assert free.status_code == 403 and free.json()["code"] == "method_not_allowed"
 
 
 def test_series_through_the_api(org, owner_client, studio, venue, yoga):
@@ -174,3 +177,20 @@ def test_home_links_only_for_studios(org, owner, other_org, outsider):
     f.studio(org)
     assert [link["title"] for link in home_links(org, "owner")] == ["Today's classes", "Studio reports"]
     assert [link["title"] for link in home_links(org, "receptionist")] == ["Today's classes"]
+
+
+def test_a_customer_sees_and_leaves_their_own_waitlist_place(org, plain_member, studio, venue, yoga):
+    cls = f.fitness_class(org, yoga, venue, NOW + timedelta(days=2), capacity=1)
+    f.booking(cls, f.customer(org, "Holder"))
+    me = f.customer(org, "Me", user=plain_member)
+    other = f.customer(org, "Other")
+    client = client_for(plain_member)
+    joined = client.post(f"{API}/bookings/", {"class_id": cls.pk, "method": "drop_in"}, format="json")
+    assert joined.status_code == 202
+    services.booking_create(organization=org, fitness_class=cls, customer=other, method="drop_in")
+    listed = client.get(f"{API}/waitlist/").json()["results"]
+    assert [e["customer_id"] for e in listed] == [me.pk]
+    others_entry = cls.waitlist.get(customer=other)
+    assert client.post(f"{API}/waitlist/{others_entry.pk}/leave/").status_code == 404
+    left = client.post(f"{API}/waitlist/{listed[0]['id']}/leave/")
+    assert left.status_code == 200 and left.json()["status"] == "left"
