@@ -5,7 +5,7 @@ from rest_framework import serializers
 from gamification.models import AccessType, SubscriptionStatus
 
 
-class CheckInInputSerializer(serializers.Serializer):
+class GymCheckInInputSerializer(serializers.Serializer):
     qr = serializers.CharField(required=False, max_length=200)
     user_id = serializers.IntegerField(required=False, help_text="The member's id (manual check-in).")
 
@@ -15,15 +15,15 @@ class CheckInInputSerializer(serializers.Serializer):
         return attrs
 
 
-class BiometricInputSerializer(serializers.Serializer):
+class GymBiometricInputSerializer(serializers.Serializer):
     footprint_id = serializers.CharField(max_length=200)
 
 
-class FootprintInputSerializer(serializers.Serializer):
+class GymFootprintInputSerializer(serializers.Serializer):
     footprint_id = serializers.CharField(max_length=200)
 
 
-class CourtesyInputSerializer(serializers.Serializer):
+class GymCourtesyInputSerializer(serializers.Serializer):
     user_id = serializers.IntegerField(required=False)
     qr = serializers.CharField(required=False, max_length=200)
     guest_name = serializers.CharField(required=False, max_length=200)
@@ -36,7 +36,7 @@ class CourtesyInputSerializer(serializers.Serializer):
         return attrs
 
 
-class MemberCreateSerializer(serializers.Serializer):
+class GymMemberCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     email = serializers.EmailField(required=False, allow_blank=True, default="")
@@ -46,12 +46,12 @@ class MemberCreateSerializer(serializers.Serializer):
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
-class SubscriptionInputSerializer(serializers.Serializer):
+class GymSubscriptionInputSerializer(serializers.Serializer):
     subscription_status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
     expires_at = serializers.DateTimeField(allow_null=True)
 
 
-class FreezeInputSerializer(serializers.Serializer):
+class GymFreezeInputSerializer(serializers.Serializer):
     until = serializers.DateField(allow_null=True)
 
 
@@ -60,7 +60,7 @@ class GymSettingsSerializer(serializers.Serializer):
     closed_weekdays = serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=6), required=False)
 
 
-class ClosedDaySerializer(serializers.Serializer):
+class GymClosedDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     reason = serializers.CharField(max_length=120, required=False, allow_blank=True, default="")
 
@@ -68,3 +68,112 @@ class ClosedDaySerializer(serializers.Serializer):
 class StreakResetInputSerializer(serializers.Serializer):
     organization = serializers.SlugField(help_text="The gym's organization slug.")
     date = serializers.DateField(required=False, help_text="The local day to reset for (default: the gym's today).")
+
+
+# --- output shapes (documentation of the responses) -------------------------------------------
+
+
+class GymMemberSummarySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    access_type = serializers.CharField()
+    subscription_status = serializers.CharField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+    current_streak = serializers.IntegerField()
+    longest_streak = serializers.IntegerField()
+    last_visit_at = serializers.DateTimeField(allow_null=True)
+
+
+class GymMemberRowSerializer(GymMemberSummarySerializer):
+    email = serializers.CharField()
+    phone = serializers.CharField()
+    status = serializers.CharField()
+
+
+class GymMemberDetailSerializer(GymMemberRowSerializer):
+    qr = serializers.CharField()
+
+
+class GymMemberListSerializer(serializers.Serializer):
+    results = GymMemberRowSerializer(many=True)
+
+
+class GymVisitSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    checked_in_at = serializers.DateTimeField()
+    expected_checkout_at = serializers.DateTimeField(allow_null=True)
+    access_method = serializers.CharField()
+    access_type = serializers.CharField()
+
+
+class GymEntrySerializer(serializers.Serializer):
+    result = serializers.CharField()
+    visit = GymVisitSerializer()
+    member = GymMemberSummarySerializer()
+
+
+class GymRefusedSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    next_allowed_at = serializers.DateTimeField(required=False)
+    member = GymMemberSummarySerializer(required=False)
+
+
+class GymVisitRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    member_id = serializers.IntegerField()
+    name = serializers.CharField()
+    checked_in_at = serializers.DateTimeField()
+    checked_out_at = serializers.DateTimeField(allow_null=True)
+    access_method = serializers.CharField()
+    access_type = serializers.CharField()
+    is_open = serializers.BooleanField()
+
+
+class GymRefusalRowSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    member_id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    attempted_at = serializers.DateTimeField()
+    method = serializers.CharField()
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    next_allowed_at = serializers.DateTimeField(allow_null=True)
+    device = serializers.IntegerField(allow_null=True)
+
+
+class GymVisitListSerializer(serializers.Serializer):
+    results = GymVisitRowSerializer(many=True)
+
+
+class GymRefusalListSerializer(serializers.Serializer):
+    results = GymRefusalRowSerializer(many=True)
+
+
+class GymDeskStateSerializer(serializers.Serializer):
+    occupancy = serializers.DictField()
+    visits = GymVisitRowSerializer(many=True)
+    refusals = GymRefusalRowSerializer(many=True)
+
+
+class GymSettingsOutputSerializer(serializers.Serializer):
+    gamification_enabled = serializers.BooleanField()
+    reactivated_at = serializers.DateTimeField(allow_null=True)
+    closed_weekdays = serializers.ListField(child=serializers.IntegerField())
+    closed_days = GymClosedDaySerializer(many=True)
+    time_zone = serializers.CharField()
+
+
+class GymRotateQrSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    qr = serializers.CharField()
+
+
+class GymFootprintRegisteredSerializer(serializers.Serializer):
+    registered = serializers.BooleanField()
+
+
+class GymStreakResetResultSerializer(serializers.Serializer):
+    organization = serializers.CharField()
+    date = serializers.DateField()
+    reset = serializers.IntegerField()

@@ -10,7 +10,8 @@ import qrcode.image.svg
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -76,9 +77,9 @@ class CheckInView(GymView):
 
     allow_devices = DOOR_DEVICES
 
-    @extend_schema(request=s.CheckInInputSerializer, responses={201: dict, 409: dict})
+    @extend_schema(request=s.GymCheckInInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
     def post(self, request):
-        data = _valid(s.CheckInInputSerializer, request.data)
+        data = _valid(s.GymCheckInInputSerializer, request.data)
         if data.get("qr"):
             member = services.member_for_qr(
                 organization=self.organization, qr=data["qr"], actor=self.actor, device=self.device
@@ -102,9 +103,9 @@ class BiometricCheckInView(GymView):
     allowed_roles = frozenset()
     allow_devices = {DeviceKind.TERMINAL}
 
-    @extend_schema(request=s.BiometricInputSerializer, responses={201: dict, 409: dict})
+    @extend_schema(request=s.GymBiometricInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
     def post(self, request):
-        data = _valid(s.BiometricInputSerializer, request.data)
+        data = _valid(s.GymBiometricInputSerializer, request.data)
         member = services.member_for_footprint(
             organization=self.organization, footprint_id=data["footprint_id"], device=self.device
         )
@@ -122,9 +123,9 @@ class CourtesyView(GymView):
     # (even one whose own membership here is, say, staff) and answers 403 to everyone else.
     allowed_roles = frozenset(Role.values)
 
-    @extend_schema(request=s.CourtesyInputSerializer, responses={201: dict})
+    @extend_schema(request=s.GymCourtesyInputSerializer, responses={201: s.GymEntrySerializer})
     def post(self, request):
-        data = _valid(s.CourtesyInputSerializer, request.data)
+        data = _valid(s.GymCourtesyInputSerializer, request.data)
         if data.get("user_id") is not None:
             member = services.member_get(organization=self.organization, member_id=data["user_id"])
         elif data.get("qr"):
@@ -141,14 +142,14 @@ class CourtesyView(GymView):
 class MemberListView(GymView):
     """GET ?q= search by name, email or phone; POST creates a gym member."""
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.GymMemberListSerializer}, parameters=[OpenApiParameter("q", str, description="Words to match in name, email or phone.")])
     def get(self, request):
         results = selectors.member_search(organization=self.organization, query=request.query_params.get("q", ""))
         return Response({"results": results})
 
-    @extend_schema(request=s.MemberCreateSerializer, responses={201: dict})
+    @extend_schema(request=s.GymMemberCreateSerializer, responses={201: s.GymMemberRowSerializer})
     def post(self, request):
-        data = _valid(s.MemberCreateSerializer, request.data)
+        data = _valid(s.GymMemberCreateSerializer, request.data)
         member = services.gym_member_create(organization=self.organization, actor=self.actor, **data)
         return Response(selectors.member_row(member), status=status.HTTP_201_CREATED)
 
@@ -159,24 +160,25 @@ class MemberDetailMixin:
 
 
 class MemberDetailView(MemberDetailMixin, GymView):
+    @extend_schema(responses={200: s.GymMemberDetailSerializer})
     def get(self, request, member_id):
         member = self.member(member_id)
         return Response({**selectors.member_row(member), "qr": f"{QR_PREFIX}{member.qr_token}"})
 
 
 class SubscriptionView(MemberDetailMixin, GymView):
-    @extend_schema(request=s.SubscriptionInputSerializer, responses={200: dict})
+    @extend_schema(request=s.GymSubscriptionInputSerializer, responses={200: s.GymMemberRowSerializer})
     def put(self, request, member_id):
-        data = _valid(s.SubscriptionInputSerializer, request.data)
+        data = _valid(s.GymSubscriptionInputSerializer, request.data)
         member = self.member(member_id)
         services.subscription_set(member=member, status=data["subscription_status"], expires_at=data["expires_at"], actor=self.actor)
         return Response(selectors.member_row(services.member_get(organization=self.organization, member_id=member_id)))
 
 
 class FreezeView(MemberDetailMixin, GymView):
-    @extend_schema(request=s.FreezeInputSerializer, responses={200: dict})
+    @extend_schema(request=s.GymFreezeInputSerializer, responses={200: s.GymMemberRowSerializer})
     def put(self, request, member_id):
-        data = _valid(s.FreezeInputSerializer, request.data)
+        data = _valid(s.GymFreezeInputSerializer, request.data)
         member = self.member(member_id)
         profile = services.streak_freeze_set(member=member, until=data["until"], actor=self.actor)
         return Response({**selectors.member_row(member), "streak_freeze_until": profile.streak_freeze_until})
@@ -187,9 +189,9 @@ class FootprintView(MemberDetailMixin, GymView):
 
     allow_devices = {DeviceKind.TERMINAL}
 
-    @extend_schema(request=s.FootprintInputSerializer, responses={200: dict})
+    @extend_schema(request=s.GymFootprintInputSerializer, responses={200: s.GymFootprintRegisteredSerializer})
     def post(self, request, member_id):
-        data = _valid(s.FootprintInputSerializer, request.data)
+        data = _valid(s.GymFootprintInputSerializer, request.data)
         services.footprint_register(member=self.member(member_id), footprint_id=data["footprint_id"], actor=self.actor, device=self.device)
         return Response({"registered": True})
 
@@ -197,6 +199,7 @@ class FootprintView(MemberDetailMixin, GymView):
 class QrImageView(MemberDetailMixin, GymView):
     """GET the member's QR code as SVG (encodes GYM_QR_<token>)."""
 
+    @extend_schema(responses={(200, "image/svg+xml"): OpenApiTypes.BINARY})
     def get(self, request, member_id):
         member = self.member(member_id)
         image = qrcode.make(f"{QR_PREFIX}{member.qr_token}", image_factory=qrcode.image.svg.SvgPathImage, box_size=12)
@@ -208,6 +211,7 @@ class QrImageView(MemberDetailMixin, GymView):
 class RotateQrView(MemberDetailMixin, GymView):
     """POST: issue a new QR token; the old code is refused from now on (`unknown_qr`)."""
 
+    @extend_schema(request=None, responses={200: s.GymRotateQrSerializer})
     def post(self, request, member_id):
         member = services.qr_token_rotate(member=self.member(member_id), actor=self.actor)
         return Response({"id": member.pk, "qr": f"{QR_PREFIX}{member.qr_token}"})
@@ -226,6 +230,7 @@ def _day(request):
 class VisitsView(GymView):
     """GET today's visits (or ?date=YYYY-MM-DD), newest first."""
 
+    @extend_schema(responses={200: s.GymVisitListSerializer}, parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Local day (default: the gym's today).")])
     def get(self, request):
         day = _day(request)
         return Response({"results": selectors.visits_for_day(organization=self.organization, day=day)})
@@ -234,6 +239,7 @@ class VisitsView(GymView):
 class RefusalsView(GymView):
     """GET today's refused door attempts (or ?date=), newest first."""
 
+    @extend_schema(responses={200: s.GymRefusalListSerializer}, parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Local day (default: the gym's today).")])
     def get(self, request):
         day = _day(request)
         return Response({"results": selectors.refusals_for_day(organization=self.organization, day=day)})
@@ -242,6 +248,7 @@ class RefusalsView(GymView):
 class DeskView(GymView):
     """GET occupancy, today's visits and refusals in one call (the front desk's panel)."""
 
+    @extend_schema(responses={200: s.GymDeskStateSerializer})
     def get(self, request):
         return Response(selectors.desk_state(organization=self.organization))
 
@@ -249,10 +256,11 @@ class DeskView(GymView):
 class GymSettingsView(GymView):
     allowed_roles = MANAGER_ROLES
 
+    @extend_schema(responses={200: s.GymSettingsOutputSerializer})
     def get(self, request):
         return Response(_settings_body(self.gym))
 
-    @extend_schema(request=s.GymSettingsSerializer, responses={200: dict})
+    @extend_schema(request=s.GymSettingsSerializer, responses={200: s.GymSettingsOutputSerializer})
     def patch(self, request):
         data = _valid(s.GymSettingsSerializer, request.data)
         gym = services.gym_configure(organization=self.organization, actor=self.actor, **data)
@@ -262,9 +270,9 @@ class GymSettingsView(GymView):
 class ClosedDaysView(GymView):
     allowed_roles = MANAGER_ROLES
 
-    @extend_schema(request=s.ClosedDaySerializer, responses={201: dict})
+    @extend_schema(request=s.GymClosedDaySerializer, responses={201: s.GymClosedDaySerializer})
     def post(self, request):
-        data = _valid(s.ClosedDaySerializer, request.data)
+        data = _valid(s.GymClosedDaySerializer, request.data)
         closed = services.closed_day_add(gym=self.gym, day=data["date"], reason=data["reason"], actor=self.actor)
         return Response({"date": closed.date.isoformat(), "reason": closed.reason}, status=status.HTTP_201_CREATED)
 
@@ -291,7 +299,7 @@ class StreakResetWebhookView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=s.StreakResetInputSerializer, responses={200: dict})
+    @extend_schema(request=s.StreakResetInputSerializer, responses={200: s.GymStreakResetResultSerializer})
     def post(self, request):
         secret = settings.WEBHOOK_SECRET
         if not secret:
