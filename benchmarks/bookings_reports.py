@@ -16,7 +16,7 @@ Target: < 300 ms (p50) for each report over the month and the quarter.
 
     .venv/bin/python benchmarks/bookings_reports.py [--quick] [--keep]
 
---quick builds ~100 k bookings (73 days of classes from 2026-04-01); --keep reuses
+--quick (or BENCH_QUICK=1) builds ~100 k bookings (73 days of classes from 2026-04-01); --keep reuses
 data left by an earlier run of the same size (--quick: April to mid-June 2026 only).
 """
 
@@ -172,6 +172,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
+    args.quick = args.quick or common.QUICK  # run_all.py --quick sets BENCH_QUICK=1
     common.header("bookings reports over 1 M bookings")
     common.setup_django()
 
