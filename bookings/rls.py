@@ -18,9 +18,19 @@ must connect as an ordinary role (see docs/bookings.md). The settings are writte
 driver cursor so they do not show up in query logs or query-count assertions of other apps.
 """
 
+import logging
 from contextlib import contextmanager
 
+from django.db import DatabaseError
 from django.db import connection as default_connection
+
+logger = logging.getLogger(__name__)
+
+try:
+    from psycopg import Error as _DriverError
+except ImportError:  # SQLite-only installs
+    class _DriverError(Exception):
+        pass
 
 ORG_SETTING = "app.current_organization"
 BYPASS_SETTING = "app.rls_bypass"
@@ -88,4 +98,10 @@ def on_connection_created(sender, connection, **kwargs) -> None:
 
 
 def on_request_boundary(sender, **kwargs) -> None:
-    deactivate()
+    try:
+        deactivate()
+    except (DatabaseError, _DriverError):
+        # E.g. the request left its transaction aborted. Mark the state unknown so the next request
+        # boundary tries again; the connection is closed by Django if it is unusable.
+        default_connection._bookings_rls_state = ("?", "?")
+        logger.warning("could not reset the bookings RLS context; will retry at the next request", exc_info=True)

@@ -164,3 +164,11 @@ def test_inside_a_bookings_request_the_database_context_is_the_callers_organizat
     assert response.status_code == 201, response.content
     assert seen == [(str(org.pk), "off")]
     assert after == ("", "on")
+
+
+def test_a_request_that_left_its_transaction_aborted_does_not_break_the_reset(org, caplog):
+    rls.activate(org)
+    with pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute("SELECT 1 / 0")
+    rls.on_request_boundary(sender=None)  # as request_finished would
+    assert "could not reset the bookings RLS context" in caplog.text
