@@ -43,8 +43,16 @@ def member_summary(member: Member, profile: GymProfile) -> dict:
     }
 
 
+# The engine's own door-like channels (its REST API and device batches). In a gym they obey the same
+# rules as the gym endpoints, so a kiosk cannot let an expired member in through the generic API.
+GENERIC_DOOR_SOURCES = frozenset({"api", "bulk"})
+
+
 class GymPlugin(Plugin):
-    sources = frozenset({"gym"})
+    def applies(self, ctx: CheckInContext) -> bool:
+        return (
+            ctx.source == "gym" or ctx.source in GENERIC_DOOR_SOURCES or ctx.source.startswith("device:")
+        ) and isinstance(ctx.attendee, Member)
 
     def before_check_in(self, ctx: CheckInContext) -> None:
         from gamification.services import GymNotConfigured
@@ -52,6 +60,8 @@ class GymPlugin(Plugin):
         member = ctx.attendee
         gym = Gym.objects.filter(organization_id=ctx.organization.pk).first()
         if gym is None:
+            if ctx.source != "gym":
+                return  # not a gym: the generic API is not ours to police
             raise GymNotConfigured(f"{ctx.organization.name} is not set up as a gym.")
         profile, _ = GymProfile.objects.get_or_create(member=member, defaults={"organization_id": member.organization_id})
         method = ctx.options.get("access_method", AccessMethod.MANUAL)
@@ -83,6 +93,8 @@ class GymPlugin(Plugin):
             )
 
     def after_check_in(self, ctx: CheckInContext, check_in) -> None:
+        if "profile" not in ctx.options:
+            return  # before_check_in found no gym
         profile: GymProfile = ctx.options["profile"]
         gym: Gym = ctx.options["gym"]
         access_type = ctx.options["access_type"]

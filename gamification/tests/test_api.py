@@ -7,7 +7,7 @@ import time_machine
 from django.contrib.auth import get_user_model
 
 from attendance.models import CheckIn, Refusal
-from gamification.models import GymProfile, footprint_hash
+from gamification.models import GymProfile, SubscriptionStatus, footprint_hash
 from gamification.tests.conftest import madrid
 from organizations.models import AuditLog, Membership, Role
 from organizations.services import device_key_create
@@ -269,3 +269,14 @@ def test_superuser_without_membership_acts_as_owner(org, gym, gym_member):
     with time_machine.travel(T0, tick=False):
         response = client_for(admin).post("/api/v1/gym/checkin?org=acme", {"user_id": gym_member.pk}, format="json")
     assert response.status_code == 201
+
+
+def test_the_engine_api_cannot_bypass_the_gym_rules(owner_client, make_member):
+    expired = make_member("Old", status=SubscriptionStatus.ACTIVE, expires_at=madrid(2020, 1, 1))
+    response = owner_client.post("/api/v1/check-ins/", {"attendee_id": expired.pk}, format="json")
+    assert response.status_code == 409
+    assert response.json()["code"] == "subscription_expired"
+    valid = make_member("Fresh")
+    assert owner_client.post("/api/v1/check-ins/", {"attendee_id": valid.pk}, format="json").status_code == 201
+    again = owner_client.post("/api/v1/check-ins/", {"attendee_id": valid.pk}, format="json")
+    assert again.json()["code"] == "anti_passback"
