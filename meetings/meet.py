@@ -112,6 +112,11 @@ class MeetClient:
             client_options={"api_endpoint": endpoint} if endpoint else None,
             requestBuilder=_request_builder(sleep),
         )
+        # Building a resource creates its methods from the discovery document: do it once, not per call.
+        records = self.service.conferenceRecords()
+        self._records = records
+        self._participants = records.participants()
+        self._sessions = self._participants.participantSessions()
         self.calls = 0
 
     # --- the three list calls ---------------------------------------------------------------
@@ -128,22 +133,20 @@ class MeetClient:
             raise MeetError("The class has neither a Meet space name nor a meeting code.", code="meet_space_missing")
         flt = f'{space} AND start_time>="{_to_rfc3339(start_from)}" AND start_time<="{_to_rfc3339(start_to)}"'
         records = self._all(
-            lambda token: self.service.conferenceRecords().list(filter=flt, pageSize=self.page_size, pageToken=token),
+            lambda token: self._records.list(filter=flt, pageSize=self.page_size, pageToken=token),
             "conferenceRecords",
         )
         return sorted(records, key=lambda r: r.get("startTime", ""))
 
     def participants(self, record_name: str) -> list[dict]:
-        participants = self.service.conferenceRecords().participants()
         return list(self._all(
-            lambda token: participants.list(parent=record_name, pageSize=self.page_size, pageToken=token),
+            lambda token: self._participants.list(parent=record_name, pageSize=self.page_size, pageToken=token),
             "participants",
         ))
 
     def participant_sessions(self, participant_name: str) -> list[dict]:
-        sessions = self.service.conferenceRecords().participants().participantSessions()
         return list(self._all(
-            lambda token: sessions.list(parent=participant_name, pageSize=self.page_size, pageToken=token),
+            lambda token: self._sessions.list(parent=participant_name, pageSize=self.page_size, pageToken=token),
             "participantSessions",
         ))
 

@@ -86,7 +86,8 @@ class Teacher(Person):
 
 
 class Student(Person):
-    family = models.ForeignKey(Family, on_delete=models.PROTECT, related_name="students")
+    # RESTRICT: a family with students cannot be deleted alone, but deleting the organization cascades.
+    family = models.ForeignKey(Family, on_delete=models.RESTRICT, related_name="students")
 
     class Meta(Person.Meta):
         constraints = [
@@ -101,7 +102,7 @@ class ScheduledClass(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="meet_classes")
     title = models.CharField(max_length=200)
-    teacher = models.ForeignKey(Teacher, on_delete=models.PROTECT, related_name="classes")
+    teacher = models.ForeignKey(Teacher, on_delete=models.RESTRICT, related_name="classes")
     students = models.ManyToManyField(Student, blank=True, related_name="classes")
     starts_at = models.DateTimeField()
     duration_minutes = models.PositiveIntegerField(default=60)
@@ -234,6 +235,7 @@ class ClassAttendance(models.Model):
     class_session = models.ForeignKey(ClassSession, on_delete=models.CASCADE, related_name="attendances")
     teacher = models.ForeignKey(Teacher, null=True, blank=True, on_delete=models.CASCADE, related_name="attendances")
     student = models.ForeignKey(Student, null=True, blank=True, on_delete=models.CASCADE, related_name="attendances")
+    person_key = models.CharField(max_length=32, editable=False, help_text='"teacher-<id>" or "student-<id>"')
     seconds = models.PositiveIntegerField(default=0)
     first_joined_at = models.DateTimeField(null=True, blank=True)
     last_left_at = models.DateTimeField(null=True, blank=True)
@@ -247,8 +249,8 @@ class ClassAttendance(models.Model):
                 condition=(Q(teacher__isnull=False) & Q(student__isnull=True)) | (Q(teacher__isnull=True) & Q(student__isnull=False)),
                 name="meet_attendance_exactly_one_person",
             ),
-            models.UniqueConstraint(fields=["class_session", "teacher"], condition=Q(teacher__isnull=False), name="meet_att_teacher"),
-            models.UniqueConstraint(fields=["class_session", "student"], condition=Q(student__isnull=False), name="meet_att_student"),
+            # One plain unique key (not two partial ones) so a sync can upsert with ON CONFLICT.
+            models.UniqueConstraint(fields=["class_session", "person_key"], name="meet_att_one_per_person"),
         ]
 
     def __str__(self) -> str:

@@ -31,3 +31,6 @@ def test_demo_seeds_once_with_billable_attendance():
     titles = [link["title"] for link in home_links(org, "owner")]
     assert "Google Meet sync status" in titles and "Family billing (this month)" in titles
     assert home_links(org, "member") == []
+
+    org.delete()  # families and teachers are RESTRICTed, yet the whole organization cascades
+    assert not ScheduledClass.objects.exists()
