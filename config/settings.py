@@ -217,6 +217,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps have a "kind" or a "method"; name each choice set after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "CheckInKindEnum": "attendance.models.Kind",
+        "CorrectionKindEnum": "attendance.models.CorrectionKind",
+        "DeviceKindEnum": "organizations.models.DeviceKind",
+        "ParticipantKindEnum": "meetings.models.ParticipantKind",
+        "AccessMethodEnum": "gamification.models.AccessMethod",
+        "BookingMethodEnum": "bookings.models.BookingMethod",
+        "ClockMethodEnum": "staff.services.CLOCK_METHODS",
+    },
 }
 
 # --- Product settings ----------------------------------------------------------------------

@@ -142,7 +142,7 @@ class CourtesyView(GymView):
 class MemberListView(GymView):
     """GET ?q= search by name, email or phone; POST creates a gym member."""
 
-    @extend_schema(responses={200: s.GymMemberListSerializer}, parameters=[OpenApiParameter("q", str, description="Words to match in name, email or phone.")])
+    @extend_schema(operation_id="v1_gym_members_list", responses={200: s.GymMemberListSerializer}, parameters=[OpenApiParameter("q", str, description="Words to match in name, email or phone.")])
     def get(self, request):
         results = selectors.member_search(organization=self.organization, query=request.query_params.get("q", ""))
         return Response({"results": results})
