@@ -111,7 +111,6 @@ def staff_clock_in(
     With `idempotency_key` a retry answers the first result. Call outside any transaction (the
     engine records refusals in their own).
     """
-    at = at or timezone.now()
     on_behalf = _on_behalf(staff, actor, reason)
     key = _scoped_key(staff, idempotency_key)
     replay = _replay(staff, key)
@@ -121,15 +120,15 @@ def staff_clock_in(
         # Said before the engine's rules run: its duplicate-scan window would otherwise answer first.
         refused = Refused(f"{staff.full_name} is already on duty.", code="already_on_duty")
         engine.refusal_record(
-            ctx=CheckInContext(organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at,
-                               actor=actor, device=device),
+            ctx=CheckInContext(organization=staff.organization, attendee=staff, method=method, source=SOURCE,
+                               at=at or timezone.now(), actor=actor, device=device),
             refused=refused,
         )
         raise refused
     try:
         result = engine.check_in(
             organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
-            device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at),
+            device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
             options={"on_behalf_reason": on_behalf}, idempotency_key=key,
         )
     except Refused as refused:
@@ -178,7 +177,8 @@ def staff_clock_toggle(
     A concurrent toggle that clocked in meanwhile makes this one refused `already_on_duty`
     rather than silently clocking out. With `idempotency_key` a retry answers the first result.
     """
-    at = at or timezone.now()
+    # `at` stays None unless given: the engine then takes the time once it holds the lock, so a
+    # clock-out cannot land before a clock-in that committed while this request waited.
     replay = _replay(staff, _scoped_key(staff, idempotency_key))
     if replay is not None:
         return replay
