@@ -123,7 +123,7 @@ class LinkParticipantForm(forms.Form):
 
 @admin.register(AttendanceLog)
 class AttendanceLogAdmin(admin.ModelAdmin):
-    list_display = ["joined_at", "left_at", "duration_seconds", "participant", "participant_kind", "person", "class_session", "link"]
+    list_display = ["joined_at", "participant", "participant_kind", "duration_seconds", "person", "link", "class_session"]
     list_filter = [MatchedFilter, "participant_kind", "organization"]
     list_select_related = ["teacher", "student", "class_session__scheduled_class", "organization"]
     search_fields = ["display_name", "google_user_id", "session_name", "teacher__email", "student__email"]
