@@ -115,7 +115,9 @@ class Member(AttendeeMixin):
 class CheckIn(models.Model):
     """One visit or session of one attendee. Open while `checked_out_at` is null."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="check_ins")
+    # No single-column index: (organization, checked_in_at) serves every organization lookup, and
+    # the planner sometimes preferred the narrower one and read a whole history.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="check_ins", db_index=False)
     attendee_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
     attendee_id = models.BigIntegerField()
     attendee = GenericForeignKey("attendee_type", "attendee_id")

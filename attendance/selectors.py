@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncDate
+from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from attendance import registry
@@ -68,18 +68,22 @@ def dashboard(*, organization: Organization, start: date, end: date, at_risk_day
     days = (end - start).days + 1
     weeks = max(days / 7, 1 / 7)
 
-    per_day = {
-        row["day"]: row["n"]
-        for row in rows.annotate(day=TruncDate("checked_in_at", tzinfo=tz)).values("day").annotate(n=Count("id")).order_by()
-    }
-    per_hour = {
-        row["hour"]: row["n"]
-        for row in rows.annotate(hour=ExtractHour("checked_in_at", tzinfo=tz)).values("hour").annotate(n=Count("id")).order_by()
-    }
-    per_weekday = {
-        row["wd"]: row["n"]
-        for row in rows.annotate(wd=ExtractIsoWeekDay("checked_in_at", tzinfo=tz)).values("wd").annotate(n=Count("id")).order_by()
-    }
+    # One scan of the period grouped by local (day, hour) gives the per-day, per-hour and
+    # per-weekday counts (at most 24 rows a day), instead of three scans of the same rows.
+    per_day: dict[date, int] = {}
+    per_hour: dict[int, int] = {}
+    per_weekday: dict[int, int] = {}
+    slots = (
+        rows.annotate(day=TruncDate("checked_in_at", tzinfo=tz), hour=ExtractHour("checked_in_at", tzinfo=tz))
+        .values("day", "hour")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    for row in slots:
+        per_day[row["day"]] = per_day.get(row["day"], 0) + row["n"]
+        per_hour[row["hour"]] = per_hour.get(row["hour"], 0) + row["n"]
+        weekday = row["day"].isoweekday()
+        per_weekday[weekday] = per_weekday.get(weekday, 0) + row["n"]
     per_attendee = list(
         rows.values("attendee_type_id", "attendee_id").annotate(n=Count("id"), seconds_n=Count("duration")).order_by("-n")
     )

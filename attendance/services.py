@@ -75,13 +75,18 @@ def _shifts(organization: Organization, attendee) -> list[WeeklyShift]:
 
 
 def _rollup_for_update(organization, attendee_type_id: int, attendee_id: int, month: date) -> MonthlyRollup:
-    rollup, _ = MonthlyRollup.objects.get_or_create(
-        attendee_type_id=attendee_type_id,
-        attendee_id=attendee_id,
-        month=month,
-        defaults={"organization": organization},
+    """Return the month's rollup, unsaved if new. The attendee's lock makes the insert race-free."""
+    rollup = MonthlyRollup.objects.filter(attendee_type_id=attendee_type_id, attendee_id=attendee_id, month=month).first()
+    return rollup or MonthlyRollup(
+        organization=organization, attendee_type_id=attendee_type_id, attendee_id=attendee_id, month=month
     )
-    return rollup
+
+
+def _save_rollup(rollup: MonthlyRollup, fields: list[str]) -> None:
+    if rollup.pk is None:
+        rollup.save(force_insert=True)
+    else:
+        rollup.save(update_fields=fields)
 
 
 def _after_commit_broadcast(organization: Organization, event: str, payload: dict[str, Any]) -> None:
@@ -288,19 +293,23 @@ def _count_visit(organization: Organization, attendee, row: CheckIn, *, opens_se
     tz = organization.tz
     day = local_date(row.checked_in_at, tz)
     month = month_start(day)
-    start, end = day_bounds(day, tz)
-    first_today = not CheckIn.objects.filter(
-        attendee_type_id=row.attendee_type_id,
-        attendee_id=row.attendee_id,
-        checked_in_at__gte=start,
-        checked_in_at__lt=end,
-    ).exclude(pk=row.pk).exists()
+    if attendee.last_visit_at is None or row.checked_in_at >= attendee.last_visit_at:
+        # The usual case, a visit after every earlier one: the locked attendee row already knows.
+        first_today = attendee.last_visit_at is None or local_date(attendee.last_visit_at, tz) != day
+    else:
+        start, end = day_bounds(day, tz)
+        first_today = not CheckIn.objects.filter(
+            attendee_type_id=row.attendee_type_id,
+            attendee_id=row.attendee_id,
+            checked_in_at__gte=start,
+            checked_in_at__lt=end,
+        ).exclude(pk=row.pk).exists()
     rollup = _rollup_for_update(organization, row.attendee_type_id, row.attendee_id, month)
     rollup.visits += 1
     rollup.days_present += 1 if first_today else 0
     rollup.seconds_present += row.duration_seconds or 0
     rollup.kinds[row.kind] = rollup.kinds.get(row.kind, 0) + 1
-    rollup.save(update_fields=["visits", "days_present", "seconds_present", "kinds"])
+    _save_rollup(rollup, ["visits", "days_present", "seconds_present", "kinds"])
 
     # Values computed in Python are safe here: the attendee row is locked by this transaction.
     attendee.total_visits += 1
@@ -395,7 +404,7 @@ def _check_out_locked(ctx: CheckInContext, row: CheckIn, *, at: datetime, notes:
     if row.kind != old_kind:
         rollup.kinds[old_kind] = max(0, rollup.kinds.get(old_kind, 0) - 1)
         rollup.kinds[row.kind] = rollup.kinds.get(row.kind, 0) + 1
-    rollup.save(update_fields=["seconds_present", "kinds"])
+    _save_rollup(rollup, ["seconds_present", "kinds"])
 
     if attendee.session_check_in_id == row.pk:
         attendee.session_active = False
@@ -594,18 +603,25 @@ def checkout_expired(
                 registry.model_for_content_type_id(type_id).objects.filter(
                     pk__in=attendee_ids, session_check_in_id__in=ids
                 ).update(session_active=False, session_check_in_id=None, session_expected_checkout_at=None, session_method="")
-            rollups = MonthlyRollup.objects.filter(
-                Q(*[Q(attendee_type_id=t, attendee_id=a, month=m) for (t, a, m) in seconds], _connector=Q.OR)
+            current = {
+                (r["attendee_type_id"], r["attendee_id"], r["month"]): r["seconds_present"]
+                for r in MonthlyRollup.objects.filter(
+                    attendee_type_id__in=list(by_type),
+                    attendee_id__in={key[1] for key in seconds},
+                    month__in={key[2] for key in seconds},
+                ).values("attendee_type_id", "attendee_id", "month", "seconds_present")
+            }  # a superset read with three IN lists, served by one_rollup_per_month
+            # One INSERT … ON CONFLICT DO UPDATE for the whole batch (PostgreSQL and SQLite).
+            MonthlyRollup.objects.bulk_create(
+                [
+                    MonthlyRollup(organization=organization, attendee_type_id=t, attendee_id=a, month=m,
+                                  seconds_present=current.get((t, a, m), 0) + value)
+                    for (t, a, m), value in seconds.items()
+                ],
+                update_conflicts=True,
+                unique_fields=["attendee_type", "attendee_id", "month"],
+                update_fields=["seconds_present"],
             )
-            found = {(r.attendee_type_id, r.attendee_id, r.month): r for r in rollups}
-            for key, value in seconds.items():
-                rollup = found.get(key) or MonthlyRollup(
-                    organization=organization, attendee_type_id=key[0], attendee_id=key[1], month=key[2]
-                )
-                rollup.seconds_present += value
-                found[key] = rollup
-            MonthlyRollup.objects.bulk_create([r for r in found.values() if r.pk is None])
-            MonthlyRollup.objects.bulk_update([r for r in found.values() if r.pk is not None], ["seconds_present"])
             closed += updated
             transaction.on_commit(
                 lambda ids=ids: events.session_auto_closed.send(
@@ -874,8 +890,10 @@ def _rebuild_attendee_counters(organization: Organization, *, attendee_type_id=N
             attendee.total_visits = totals.get(attendee.pk, 0)
             attendee.visits_this_month = month.get(attendee.pk, 0)
             attendee.visits_month = this_month
-            attendee.first_visit_at = b.get("first") or attendee.first_visit_at
-            attendee.last_visit_at = b.get("last") or attendee.last_visit_at
+            # Purged history keeps its first/last visit; with no visit left at all they are cleared.
+            kept = attendee.total_visits > 0
+            attendee.first_visit_at = b.get("first") or (attendee.first_visit_at if kept else None)
+            attendee.last_visit_at = b.get("last") or (attendee.last_visit_at if kept else None)
             attendee.session_active = o is not None
             attendee.session_check_in_id = o["id"] if o else None
             attendee.session_expected_checkout_at = o["expected_checkout_at"] if o else None

@@ -188,7 +188,7 @@ def test_queries_per_check_in_do_not_grow_with_history(org, gym_member, django_a
     # Long gap, closed-day lookup included
     long_gap = count(T0 + timedelta(days=200))
     # Same kind of entry (previous visit still open, same month) costs the same after 1 or 38 days.
-    assert counts[0] == counts[-1] == 18
+    assert counts[0] == counts[-1] <= 18
     assert first <= 18 and max(counts) <= 21  # a new month adds the rollup row
     assert long_gap <= 22  # the gap's closed days: one more bounded query
 
