@@ -36,6 +36,9 @@ EVENT_TIMEOUT = 5.0
 HANDSHAKE_CONCURRENCY = 50
 SLUG = "bench-staff-hotel"
 WS_IMPL = os.environ.get("BENCH_WS_IMPL", "auto")  # uvicorn --ws: auto, websockets, websockets-sansio, wsproto
+# permessage-deflate costs a zlib compress per client per event (and a decompress in each client)
+# to save a few bytes on a 200-byte JSON message; uvicorn enables it by default.
+WS_DEFLATE = os.environ.get("BENCH_WS_DEFLATE", "true").lower() in ("1", "true", "yes")
 WORKER_SETUPS = [int(w) for w in os.environ.get("BENCH_WORKERS", "1,2").split(",")]
 if os.environ.get("BENCH_CLIENTS"):
     CLIENT_COUNTS = [int(c) for c in os.environ["BENCH_CLIENTS"].split(",")]
@@ -68,7 +71,8 @@ def start_server(workers: int) -> subprocess.Popen:
            "DJANGO_SETTINGS_MODULE": "config.settings"}
     proc = subprocess.Popen(
         [str(common.ROOT / ".venv/bin/uvicorn"), "config.asgi:application", "--host", "127.0.0.1", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--ws", WS_IMPL],
+         "--workers", str(workers), "--log-level", "warning", "--no-access-log", "--ws", WS_IMPL,
+         "--ws-per-message-deflate", "true" if WS_DEFLATE else "false"],
         cwd=common.ROOT, env=env, start_new_session=True,
     )
     deadline = time.monotonic() + 30
@@ -173,7 +177,7 @@ def main() -> int:
 
     layer = settings.CHANNEL_LAYERS["default"]
     print(f"   channel layer {layer['BACKEND']} config {json.dumps({k: v for k, v in layer['CONFIG'].items() if k != 'hosts'})}"
-          f" on {common.bench_env()['REDIS_URL']}; uvicorn --ws {WS_IMPL}; {CLOCKS} clocks per scenario", flush=True)
+          f" on {common.bench_env()['REDIS_URL']}; uvicorn --ws {WS_IMPL} --ws-per-message-deflate {str(WS_DEFLATE).lower()}; {CLOCKS} clocks per scenario", flush=True)
     token, display_key = prepare()
     results = {}
     for workers in WORKER_SETUPS:
