@@ -102,6 +102,7 @@ class MeetClient:
         sleep: Callable[[float], None] = time.sleep,
         page_size: int | None = None,
     ):
+        self.credentials = credentials
         self.retries = conf.HTTP_RETRIES if retries is None else retries
         self.page_size = page_size or conf.PAGE_SIZE
         endpoint = endpoint if endpoint is not None else settings.GOOGLE_MEET_API_ENDPOINT

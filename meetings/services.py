@@ -68,7 +68,23 @@ def meet_client_for(organization: Organization) -> MeetClient:
         raise MeetUnavailable(conf.NO_CREDENTIALS_MESSAGE, code="meet_no_credentials")
     if conf.MEET_READONLY_SCOPE not in (credential.scopes or []):
         raise MeetUnavailable(conf.NO_SCOPE_MESSAGE, code="meet_scope_missing")
-    return MeetClient(credentials_from_info(credential.authorized_user_info, credential.scopes))
+    client = MeetClient(credentials_from_info(credential.authorized_user_info, credential.scopes))
+    client.stored_credential = credential
+    return client
+
+
+def _persist_refreshed_token(client: MeetClient) -> None:
+    """Keep the access token google-auth refreshed during a sync, so the next run need not refresh again."""
+    credential = getattr(client, "stored_credential", None)
+    token = getattr(client.credentials, "token", None)
+    if credential is None or not token or token == credential.authorized_user_info.get("token"):
+        return
+    info = {**credential.authorized_user_info, "token": token}
+    expiry = getattr(client.credentials, "expiry", None)
+    if expiry is not None:
+        info["expiry"] = expiry.isoformat() + ("Z" if expiry.tzinfo is None else "")
+    GoogleCredential.objects.filter(pk=credential.pk).update(authorized_user_info=info)
+    credential.authorized_user_info = info
 
 
 # --- class sessions start and end -------------------------------------------------------------
@@ -204,6 +220,9 @@ def class_session_sync(
     except MeetError as error:
         _sync_failed(class_session, attempt, error, now)
         raise
+    finally:
+        if client is not None:
+            _persist_refreshed_token(client)
     return class_session_apply_fetch(class_session=class_session, attempt=attempt, records=records, fetched=fetched, now=now)
 
 

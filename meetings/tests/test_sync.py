@@ -212,3 +212,48 @@ def test_google_refusing_the_scope_is_reported_as_missing_scope(fake_meet, meet_
     with pytest.raises(MeetUnavailable) as error:
         services.class_session_sync(class_session=session, now=at(15, 30))
     assert error.value.detail == "Google Meet API not available: the token lacks the Meet scope"
+
+
+@pytest.mark.django_db
+def test_an_expired_token_is_refreshed_and_kept(fake_meet, math_class, academy):
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from meetings.conf import MEET_READONLY_SCOPE
+    from meetings.models import GoogleCredential
+
+    class TokenEndpoint(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"access_token": "fresh-token", "expires_in": 3600, "token_type": "Bearer"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), TokenEndpoint)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        fake_meet.require_token = "fresh-token"
+        record = fake_meet.add_record(space="spaces/algebra", start=at(15), end=at(16))
+        fake_meet.add_participant(record, user="users/201", sessions=[(at(15), at(15, 30))])
+        services.google_credential_store(organization=academy, scopes=[MEET_READONLY_SCOPE], info={
+            "token": "stale-token", "expiry": "2020-01-01T00:00:00Z", "refresh_token": "1//r", "client_id": "c",
+            "client_secret": "s",
+        })
+        session = ClassSession.objects.create(organization=academy, scheduled_class=math_class, status=SessionStatus.ACTIVE)
+        client = services.meet_client_for(academy)
+        # google-auth pins authorized-user credentials to Google's token endpoint; point this one at ours.
+        client.credentials._token_uri = f"http://127.0.0.1:{server.server_address[1]}/token"
+        services.class_session_sync(class_session=session, now=at(15, 40), client=client)
+        assert attended(session) == {"Sofia Garcia": 1800}
+        info = GoogleCredential.objects.get(organization=academy).authorized_user_info
+        assert info["token"] == "fresh-token" and info["refresh_token"] == "1//r"
+    finally:
+        server.shutdown()
+        server.server_close()
