@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from staff.models import Staff
+from staff.tests.helpers import listen  # noqa: F401 - a fixture
 
 
 @pytest.fixture

@@ -1,28 +1,40 @@
 import asyncio
 
+import pytest
 from channels.layers import get_channel_layer
 
 
-def listen(group):
-    """Join `group` on the channel layer; return a function that drains what arrived so far.
-
-    One event loop is kept for the listener: the Redis pub/sub layer subscribes per loop, so the
-    subscription must live on the loop that later reads it.
+@pytest.fixture
+def listen():
+    """`listen(group)` joins `group` on the channel layer and returns a function that drains what
+    arrived so far. One event loop per listener: the Redis pub/sub layer subscribes per loop, so
+    the subscription must live on the loop that later reads it. Loops are closed after the test.
     """
-    layer = get_channel_layer()
-    loop = asyncio.new_event_loop()
-    channel = loop.run_until_complete(layer.new_channel())
-    loop.run_until_complete(layer.group_add(group, channel))
+    opened = []
 
-    async def _drain():
-        messages = []
-        while True:
-            try:
-                messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
-            except TimeoutError:
-                return messages
+    def _listen(group):
+        layer = get_channel_layer()
+        loop = asyncio.new_event_loop()
+        channel = loop.run_until_complete(layer.new_channel())
+        loop.run_until_complete(layer.group_add(group, channel))
+        opened.append((loop, layer, group, channel))
 
-    return lambda: loop.run_until_complete(_drain())
+        async def _drain():
+            messages = []
+            while True:
+                try:
+                    messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
+                except TimeoutError:
+                    return messages
+
+        return lambda: loop.run_until_complete(_drain())
+
+    yield _listen
+    for loop, layer, group, channel in opened:
+        loop.run_until_complete(layer.group_discard(group, channel))
+        if hasattr(layer, "flush") and type(layer).__name__ == "RedisPubSubChannelLayer":
+            loop.run_until_complete(layer.flush())  # closes this loop's Redis connections
+        loop.close()
 
 
 def clock_events(messages):

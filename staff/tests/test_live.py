@@ -12,13 +12,12 @@ from config.asgi import application
 from organizations.services import device_key_create
 from staff import services
 from staff.models import Staff
-from staff.tests.helpers import listen
 
 NOON = datetime(2025, 11, 22, 14, 30, tzinfo=UTC)
 
 
 @time_machine.travel(NOON, tick=False)
-def test_clock_sends_the_exact_event_to_the_hotel_group_after_commit(worker_client, worker_staff, worker,
+def test_clock_sends_the_exact_event_to_the_hotel_group_after_commit(listen, worker_client, worker_staff, worker,
                                                                      django_capture_on_commit_callbacks):
     drain = listen("hotel-acme")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -42,7 +41,7 @@ def test_clock_sends_the_exact_event_to_the_hotel_group_after_commit(worker_clie
     assert out["clock_time"] == "2025-11-22T15:30:00.000Z"
 
 
-def test_a_rolled_back_clock_sends_nothing_and_changes_nothing(worker_staff, django_capture_on_commit_callbacks):
+def test_a_rolled_back_clock_sends_nothing_and_changes_nothing(listen, worker_staff, django_capture_on_commit_callbacks):
     drain = listen("hotel-acme")
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         with transaction.atomic():
@@ -53,7 +52,7 @@ def test_a_rolled_back_clock_sends_nothing_and_changes_nothing(worker_staff, dja
     assert not worker_staff.is_on_duty and not worker_staff.session_active
 
 
-def test_engine_force_check_out_keeps_is_on_duty_in_step(worker_staff, owner, django_capture_on_commit_callbacks):
+def test_engine_force_check_out_keeps_is_on_duty_in_step(listen, worker_staff, owner, django_capture_on_commit_callbacks):
     from attendance.services import force_check_out
 
     result = services.staff_clock_in(staff=worker_staff, at=datetime.now(UTC) - timedelta(hours=1))

@@ -11,7 +11,7 @@ from attendance.models import CheckIn, Kind
 from organizations.dates import local_datetime
 from staff import services
 from staff.tasks import auto_checkout_all
-from staff.tests.helpers import clock_events, listen
+from staff.tests.helpers import clock_events
 
 MONDAY = date(2025, 11, 17)
 
@@ -38,7 +38,7 @@ def test_late_arrival_and_early_leave_use_the_grace_period(hotel, worker_staff):
     assert row.early_leave_minutes == 30 and row.kind == Kind.FULL_DAY
 
 
-def test_forgotten_clock_out_is_closed_at_shift_end_plus_grace_and_mirrored(
+def test_forgotten_clock_out_is_closed_at_shift_end_plus_grace_and_mirrored(listen,
         hotel, worker_staff, django_capture_on_commit_callbacks):
     shifts(worker_staff, (0, "09:00", "17:00"))
     opened = services.staff_clock_in(staff=worker_staff, at=at(hotel, MONDAY, "08:58")).check_in
