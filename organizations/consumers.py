@@ -45,6 +45,15 @@ class OrganizationConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
+    async def dispatch(self, message):
+        if message["type"] == "broadcast.event":
+            # Channels runs close_old_connections() through the one thread-sensitive executor
+            # before every handler; a broadcast touches no database, and with 1,000 sockets in a
+            # process that hop serialized every delivery of an event through a single thread.
+            await self.broadcast_event(message)
+            return
+        await super().dispatch(message)
+
     async def receive_json(self, content, **kwargs):
         if content.get("type") == "ping":
             await self.send_json({"event": "pong", "data": {}})

@@ -17,15 +17,6 @@ class HotelConsumer(OrganizationConsumer):
     def group_name(self, principal) -> str:
         return hotel_channel(principal.organization.slug)
 
-    async def dispatch(self, message):
-        if message["type"] == "broadcast.event":
-            # Channels runs close_old_connections() through the one thread-sensitive executor
-            # before every handler; a broadcast touches no database, and with 1,000 sockets in a
-            # process that hop serialized every delivery of an event through a single thread.
-            await self.broadcast_event(message)
-            return
-        await super().dispatch(message)
-
     def is_allowed(self, principal) -> bool:
         if principal.device is not None:
             return principal.device.kind == DeviceKind.DISPLAY
