@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
@@ -569,60 +569,28 @@ def checkout_expired(
     """Close every open session whose expected check-out is at or before `before`, at that expected
     time, flagged auto_closed. Works in batches of `limit`, each its own transaction; rows locked by
     a concurrent check-out are skipped and picked up next run. Returns the number closed.
+
+    Plugins do not run for these closes (there is no person at a door); listeners get the
+    `session_auto_closed` signal with the ids after each batch commits.
     """
     before = before or timezone.now()
-    tz = organization.tz
-    open_rows = CheckIn.objects.filter(
-        organization=organization, checked_out_at__isnull=True, expected_checkout_at__lte=before
-    )
-    if target_model is not None:
-        open_rows = open_rows.filter(attendee_type=registry.content_type_for(target_model))
+    type_id = registry.content_type_for(target_model).pk if target_model is not None else None
+    close_batch = _close_batch_postgres if connection.vendor == "postgresql" else _close_batch_orm
     closed = 0
     while True:
         with transaction.atomic():
-            batch = list(
-                open_rows.select_for_update(skip_locked=True)
-                .order_by("expected_checkout_at", "id")
-                .values("id", "attendee_type_id", "attendee_id", "checked_in_at", "expected_checkout_at")[:limit]
-            )
-            if not batch:
+            rows = close_batch(organization, before, limit, type_id)
+            if not rows:
                 break
-            ids = [row["id"] for row in batch]
-            updated = CheckIn.objects.filter(pk__in=ids, checked_out_at__isnull=True).update(
-                checked_out_at=F("expected_checkout_at"),
-                duration=F("expected_checkout_at") - F("checked_in_at"),
-                auto_closed=True,
-            )
+            ids = [row[0] for row in rows]
             by_type: dict[int, list[int]] = {}
-            seconds: dict[tuple[int, int, date], int] = {}
-            for row in batch:
-                by_type.setdefault(row["attendee_type_id"], []).append(row["attendee_id"])
-                key = (row["attendee_type_id"], row["attendee_id"], month_start(local_date(row["checked_in_at"], tz)))
-                seconds[key] = seconds.get(key, 0) + int((row["expected_checkout_at"] - row["checked_in_at"]).total_seconds())
-            for type_id, attendee_ids in by_type.items():
-                registry.model_for_content_type_id(type_id).objects.filter(
+            for _, attendee_type_id, attendee_id in rows:
+                by_type.setdefault(attendee_type_id, []).append(attendee_id)
+            for attendee_type_id, attendee_ids in by_type.items():
+                registry.model_for_content_type_id(attendee_type_id).objects.filter(
                     pk__in=attendee_ids, session_check_in_id__in=ids
                 ).update(session_active=False, session_check_in_id=None, session_expected_checkout_at=None, session_method="")
-            current = {
-                (r["attendee_type_id"], r["attendee_id"], r["month"]): r["seconds_present"]
-                for r in MonthlyRollup.objects.filter(
-                    attendee_type_id__in=list(by_type),
-                    attendee_id__in={key[1] for key in seconds},
-                    month__in={key[2] for key in seconds},
-                ).values("attendee_type_id", "attendee_id", "month", "seconds_present")
-            }  # a superset read with three IN lists, served by one_rollup_per_month
-            # One INSERT … ON CONFLICT DO UPDATE for the whole batch (PostgreSQL and SQLite).
-            MonthlyRollup.objects.bulk_create(
-                [
-                    MonthlyRollup(organization=organization, attendee_type_id=t, attendee_id=a, month=m,
-                                  seconds_present=current.get((t, a, m), 0) + value)
-                    for (t, a, m), value in seconds.items()
-                ],
-                update_conflicts=True,
-                unique_fields=["attendee_type", "attendee_id", "month"],
-                update_fields=["seconds_present"],
-            )
-            closed += updated
+            closed += len(ids)
             transaction.on_commit(
                 lambda ids=ids: events.session_auto_closed.send(
                     sender=CheckIn, organization=organization, check_in_ids=ids
@@ -636,6 +604,92 @@ def checkout_expired(
 
         broadcast(organization_channel(organization.slug), OCCUPANCY_CHANGED, occupancy(organization=organization))
     return closed
+
+
+# PostgreSQL: claim, close and count a batch in one statement. Seconds are whole seconds per
+# session (floor), counted in the check-in's local month, exactly as check_out does.
+_CLOSE_BATCH_SQL = """
+WITH batch AS (
+    SELECT id FROM attendance_checkin
+    WHERE organization_id = %(org)s AND checked_out_at IS NULL AND expected_checkout_at <= %(before)s
+      AND (%(type_id)s::bigint IS NULL OR attendee_type_id = %(type_id)s::bigint)
+    ORDER BY expected_checkout_at, id
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+), closed AS (
+    UPDATE attendance_checkin AS c
+    SET checked_out_at = c.expected_checkout_at,
+        duration = c.expected_checkout_at - c.checked_in_at,
+        auto_closed = TRUE
+    FROM batch WHERE c.id = batch.id
+    RETURNING c.id, c.attendee_type_id, c.attendee_id, c.checked_in_at, c.expected_checkout_at
+), rollups AS (
+    INSERT INTO attendance_monthlyrollup
+        (organization_id, attendee_type_id, attendee_id, month, visits, seconds_present, days_present, kinds)
+    SELECT %(org)s, attendee_type_id, attendee_id,
+           date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)::date, 0,
+           SUM(FLOOR(EXTRACT(EPOCH FROM expected_checkout_at - checked_in_at)))::bigint, 0, '{}'::jsonb
+    FROM closed
+    GROUP BY attendee_type_id, attendee_id, date_trunc('month', checked_in_at AT TIME ZONE %(tz)s)
+    ON CONFLICT (attendee_type_id, attendee_id, month)
+    DO UPDATE SET seconds_present = attendance_monthlyrollup.seconds_present + EXCLUDED.seconds_present
+)
+SELECT id, attendee_type_id, attendee_id FROM closed
+"""
+
+
+def _close_batch_postgres(organization, before, limit, type_id) -> list[tuple[int, int, int]]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CLOSE_BATCH_SQL,
+            {"org": organization.pk, "before": before, "type_id": type_id, "limit": limit, "tz": organization.time_zone},
+        )
+        return cursor.fetchall()
+
+
+def _close_batch_orm(organization, before, limit, type_id) -> list[tuple[int, int, int]]:
+    """The same batch through the ORM, for SQLite (which serializes writers anyway)."""
+    tz = organization.tz
+    open_rows = CheckIn.objects.filter(
+        organization=organization, checked_out_at__isnull=True, expected_checkout_at__lte=before
+    )
+    if type_id is not None:
+        open_rows = open_rows.filter(attendee_type_id=type_id)
+    batch = list(
+        open_rows.select_for_update(skip_locked=True)
+        .order_by("expected_checkout_at", "id")
+        .values("id", "attendee_type_id", "attendee_id", "checked_in_at", "expected_checkout_at")[:limit]
+    )
+    if not batch:
+        return []
+    CheckIn.objects.filter(pk__in=[row["id"] for row in batch]).update(
+        checked_out_at=F("expected_checkout_at"),
+        duration=F("expected_checkout_at") - F("checked_in_at"),
+        auto_closed=True,
+    )
+    seconds: dict[tuple[int, int, date], int] = {}
+    for row in batch:
+        key = (row["attendee_type_id"], row["attendee_id"], month_start(local_date(row["checked_in_at"], tz)))
+        seconds[key] = seconds.get(key, 0) + int((row["expected_checkout_at"] - row["checked_in_at"]).total_seconds())
+    current = {
+        (r["attendee_type_id"], r["attendee_id"], r["month"]): r["seconds_present"]
+        for r in MonthlyRollup.objects.filter(
+            attendee_type_id__in={key[0] for key in seconds},
+            attendee_id__in={key[1] for key in seconds},
+            month__in={key[2] for key in seconds},
+        ).values("attendee_type_id", "attendee_id", "month", "seconds_present")
+    }  # a superset read with three IN lists, served by one_rollup_per_month
+    MonthlyRollup.objects.bulk_create(
+        [
+            MonthlyRollup(organization=organization, attendee_type_id=t, attendee_id=a, month=m,
+                          seconds_present=current.get((t, a, m), 0) + value)
+            for (t, a, m), value in seconds.items()
+        ],
+        update_conflicts=True,
+        unique_fields=["attendee_type", "attendee_id", "month"],
+        update_fields=["seconds_present"],
+    )
+    return [(row["id"], row["attendee_type_id"], row["attendee_id"]) for row in batch]
 
 
 # --- corrections -------------------------------------------------------------------------------
