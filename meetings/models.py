@@ -137,7 +137,7 @@ class SessionStatus(models.TextChoices):
 
 class DataState(models.TextChoices):
     NONE = "none", "Not fetched yet"
-    PARTIAL = "partial", "Fetched while running"
+    PARTIAL = "partial", "Partial (a call was still open)"
     FINAL = "final", "Final"
     FAILED = "failed", "Last fetch failed"
 
