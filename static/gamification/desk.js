@@ -71,7 +71,8 @@
     const why = resultBox.querySelector(".why");
     if (kind === "refused") {
       text(verdict, "✖ " + (REASONS[data.code] || "Refused"));
-      text(why, (data.detail || "") + (data.next_allowed_at ? " Next entry allowed at " + fmtTime(data.next_allowed_at) + "." : ""));
+      const saysWhen = /next entry allowed/i.test(data.detail || "");
+      text(why, (data.detail || "") + (data.next_allowed_at && !saysWhen ? " Next entry allowed at " + fmtTime(data.next_allowed_at) + "." : ""));
     } else {
       const access = data.visit ? data.visit.access_type : "";
       text(verdict, access === "courtesy" ? "✔ Courtesy pass" : "✔ Welcome");
