@@ -12,11 +12,11 @@ def home_links(organization, role) -> list[dict]:
     links = [
         {"title": "Google Meet sync status", "url": reverse("meetings-status", args=[organization.slug]),
          "description": "Jobs, Meet access, recent failures and classes waiting for attendance data."},
-        {"title": "Unmatched Meet participants", "url": reverse("admin:meetings_attendancelog_changelist") + "?matched=others",
-         "description": "Link guests and unknown accounts to teachers or students (remembered)."},
     ]
     if role in MANAGER_ROLES:
         links += [
+            {"title": "Unmatched Meet participants", "url": reverse("admin:meetings_attendancelog_changelist") + "?matched=others",
+             "description": "Link guests and unknown accounts to teachers or students in the admin (remembered)."},
             {"title": "Family billing (this month)", "url": reverse("meetings-billing-families") + f"?org={organization.slug}",
              "description": "Minutes and amount per family and student (add &format=csv for CSV)."},
             {"title": "Teacher payroll (this month)", "url": reverse("meetings-payroll-teachers") + f"?org={organization.slug}",

@@ -30,6 +30,7 @@ def test_demo_seeds_once_with_billable_attendance():
     assert report["total_seconds"] > 0 and report["total_amount_cents"] > 0
     titles = [link["title"] for link in home_links(org, "owner")]
     assert "Google Meet sync status" in titles and "Family billing (this month)" in titles
+    assert [link["title"] for link in home_links(org, "receptionist")] == ["Google Meet sync status"]
     assert home_links(org, "member") == []
 
     org.delete()  # families and teachers are RESTRICTed, yet the whole organization cascades
