@@ -500,6 +500,27 @@ def session_record(
     return CheckInResult(check_in=row, created=True)
 
 
+def session_remove(*, organization: Organization, source: str, external_id: str) -> bool:
+    """Delete a session recorded with `session_record` (it turned out to be someone else's) and
+    rebuild that attendee's month. Returns False when there was nothing to remove."""
+    with transaction.atomic():
+        row = CheckIn.objects.filter(organization=organization, source=source, external_id=external_id).first()
+        if row is None:
+            return False
+        locked = attendee_get_for_update(_attendee_of(row))
+        month = month_start(local_date(row.checked_in_at, organization.tz))
+        if locked.session_check_in_id == row.pk:
+            locked.session_active = False
+            locked.session_check_in_id = None
+            locked.session_expected_checkout_at = None
+            locked.session_method = ""
+            locked.save(update_fields=["session_active", "session_check_in_id", "session_expected_checkout_at", "session_method"])
+        attendee_type_id = row.attendee_type_id
+        row.delete()
+        _rebuild(organization, attendee_type_id=attendee_type_id, attendee_ids=[locked.pk], months={month})
+    return True
+
+
 # --- offline batches ---------------------------------------------------------------------------
 
 

@@ -386,6 +386,13 @@ def _recompute_attendances(class_session: ClassSession, now: datetime) -> list[C
     )
     if existing:  # people no longer in the logs (re-linked to someone else)
         ClassAttendance.objects.filter(pk__in=[a.pk for a in existing.values()]).delete()
+        for gone in existing.values():
+            if gone.check_in_id is not None:
+                label, person_id = ("teacher", gone.teacher_id) if gone.teacher_id else ("student", gone.student_id)
+                engine.session_remove(
+                    organization=class_session.organization, source=ENGINE_SOURCE,
+                    external_id=engine_external_id(class_session.pk, label, person_id),
+                )
     return rows
 
 

@@ -111,3 +111,17 @@ def test_session_record_is_idempotent_and_updates_when_times_change(org, member)
     member.refresh_from_db()
     assert member.total_visits == 1
     assert member.session_active is False
+
+
+def test_session_remove_takes_the_session_out_of_the_figures(org, member):
+    start = datetime(2026, 5, 4, 15, 0, tzinfo=UTC)
+    for n in (1, 2):
+        services.session_record(organization=org, attendee=member, checked_in_at=start + timedelta(days=n),
+                                checked_out_at=start + timedelta(days=n, minutes=30), source="meetings", external_id=f"s-{n}")
+    assert services.session_remove(organization=org, source="meetings", external_id="s-2") is True
+    assert services.session_remove(organization=org, source="meetings", external_id="s-2") is False
+    rollup = MonthlyRollup.objects.get()
+    assert (rollup.visits, rollup.seconds_present, rollup.days_present) == (1, 1800, 1)
+    member.refresh_from_db()
+    assert member.total_visits == 1
+    assert member.last_visit_at == start + timedelta(days=1)

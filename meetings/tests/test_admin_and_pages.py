@@ -109,3 +109,23 @@ def test_status_page_shows_jobs_access_failures_and_waiting_classes(academy, mat
     outsider = Client()
     outsider.force_login(make_user("stranger", other_org, Role.OWNER))
     assert outsider.get("/academy/bright-test/status/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_relinking_moves_the_engine_session_to_the_right_person(admin_client, fake_meet, meet_credentials, math_class, student2, academy):
+    from meetings.models import Student
+
+    other = Student.objects.create(organization=academy, first_name="Mia", last_name="Other", family=student2.family)
+    record = fake_meet.add_record(space="spaces/algebra", start=at(15), end=at(16))
+    fake_meet.add_participant(record, user="users/777", display_name="shared.laptop", sessions=[(at(15), at(15, 30))])
+    session = sync_completed(math_class, at(16, 5))
+    log = AttendanceLog.objects.get(google_user_id="users/777")
+    admin_client.post(f"/admin/meetings/attendancelog/{log.pk}/link/", {"student": student2.pk})
+    assert CheckIn.objects.get(source="meetings", attendee_id=student2.pk).duration.total_seconds() == 1800
+
+    # It was Mia on her brother's laptop: link the account to her instead.
+    admin_client.post(f"/admin/meetings/attendancelog/{log.pk}/link/", {"student": other.pk})
+    assert not ClassAttendance.objects.filter(class_session=session, student=student2).exists()
+    assert list(CheckIn.objects.filter(source="meetings").values_list("attendee_id", flat=True)) == [other.pk]
+    student2.refresh_from_db()
+    assert student2.total_visits == 0
