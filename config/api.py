@@ -63,3 +63,10 @@ def exception_handler(exc, context):
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
+
+
+def validated(serializer_class, data, **context):
+    """Validate `data` with an input serializer (raising the standard 400) and return the result."""
+    serializer = serializer_class(data=data, context=context)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data

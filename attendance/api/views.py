@@ -14,28 +14,13 @@ from attendance.api import serializers as s
 from attendance.api.filters import CheckInFilter, RefusalFilter
 from attendance.exceptions import CheckInNotFound
 from attendance.models import CheckIn, Correction, Member, Refusal
+from config.api import validated as _valid
 from config.errors import DomainError
+from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
 from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind
-from organizations.permissions import principal_user
 
 DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
-
-
-class OrgScopedMixin:
-    """Helpers for views whose organization is `request.principal.organization`."""
-
-    @property
-    def organization(self):
-        return self.request.principal.organization
-
-    @property
-    def actor(self):
-        return principal_user(self.request)
-
-    @property
-    def device(self):
-        return self.request.principal.device
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -44,7 +29,7 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
-class CheckInViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Check-ins of the caller's organization."""
 
     serializer_class = s.CheckInSerializer
@@ -116,7 +101,7 @@ class CheckInViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveModel
         return row
 
 
-class CheckOutView(OrgScopedMixin, APIView):
+class CheckOutView(PrincipalMixin, APIView):
     """Close the named attendee's open session."""
 
     allowed_roles = WORKER_ROLES
@@ -133,7 +118,7 @@ class CheckOutView(OrgScopedMixin, APIView):
         return Response(s.CheckInSerializer(row).data)
 
 
-class ToggleView(OrgScopedMixin, APIView):
+class ToggleView(PrincipalMixin, APIView):
     """Check in if out, out if in."""
 
     allowed_roles = WORKER_ROLES
@@ -150,7 +135,7 @@ class ToggleView(OrgScopedMixin, APIView):
         return Response({"action": action_taken, "check_in": s.CheckInSerializer(row).data})
 
 
-class OccupancyView(OrgScopedMixin, APIView):
+class OccupancyView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
     allow_devices = True
 
@@ -159,7 +144,7 @@ class OccupancyView(OrgScopedMixin, APIView):
         return Response(selectors.occupancy(organization=self.organization))
 
 
-class DashboardView(OrgScopedMixin, APIView):
+class DashboardView(PrincipalMixin, APIView):
     allowed_roles = MANAGER_ROLES | {"receptionist"}
 
     @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
@@ -168,7 +153,7 @@ class DashboardView(OrgScopedMixin, APIView):
         return Response(selectors.dashboard(organization=self.organization, start=period[0], end=period[1]))
 
 
-class HistoryView(OrgScopedMixin, APIView):
+class HistoryView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
 
     @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
@@ -178,7 +163,7 @@ class HistoryView(OrgScopedMixin, APIView):
         return Response(selectors.history(organization=self.organization, attendee=attendee, start=start, end=end))
 
 
-class RefusalListView(OrgScopedMixin, generics.ListAPIView):
+class RefusalListView(PrincipalMixin, generics.ListAPIView):
     serializer_class = s.RefusalSerializer
     filterset_class = RefusalFilter
     allowed_roles = WORKER_ROLES
@@ -189,7 +174,7 @@ class RefusalListView(OrgScopedMixin, generics.ListAPIView):
         return self.organization.refusals.order_by("-attempted_at", "-id")
 
 
-class MemberViewSet(OrgScopedMixin, viewsets.ModelViewSet):
+class MemberViewSet(PrincipalMixin, viewsets.ModelViewSet):
     serializer_class = s.MemberSerializer
     allowed_roles = WORKER_ROLES
     filterset_fields = ["status", "email", "phone"]
@@ -232,7 +217,7 @@ class MemberViewSet(OrgScopedMixin, viewsets.ModelViewSet):
         return Response(s.MemberSerializer(member).data)
 
 
-class CorrectionViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CorrectionViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = s.CorrectionSerializer
     allowed_roles = WORKER_ROLES | {"member"}
     filterset_fields = ["status", "kind"]
@@ -278,12 +263,6 @@ class CorrectionViewSet(OrgScopedMixin, mixins.ListModelMixin, mixins.RetrieveMo
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
         return self._decide(request, services.correction_reject)
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _period(request, organization, default_days: int = 30):

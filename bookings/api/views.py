@@ -34,6 +34,7 @@ from bookings.models import (
     WaitlistEntry,
 )
 from config.api import Pagination
+from config.api import validated as _valid
 from config.errors import Forbidden as BookingForbidden
 from organizations.dates import local_today
 from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind, Role
@@ -96,12 +97,6 @@ REPORT_SCHEMA = extend_schema(parameters=PERIOD_PARAMETERS, responses={200: Open
 def _fake(view) -> bool:
     """True while drf-spectacular inspects the view (no principal then)."""
     return getattr(view, "swagger_fake_view", False)
-
-
-def _valid(serializer_class, data, **context):
-    serializer = serializer_class(data=data, context=context)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _customer(organization, customer_id=None, qr_token=None) -> Member:

@@ -17,26 +17,21 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import validated as _valid
 from config.errors import DomainError
 from gamification import selectors, services
 from gamification.api import serializers as s
 from gamification.models import QR_PREFIX, AccessMethod
 from gamification.plugin import member_summary
+from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
-from organizations.permissions import principal_user
 
 DOOR_DEVICES = {DeviceKind.KIOSK, DeviceKind.TERMINAL}
 WEBHOOK_TOLERANCE_SECONDS = 300
 
 
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
-class GymView(APIView):
+class GymView(PrincipalMixin, APIView):
     """Base: the caller's organization must be a gym; desk roles by default, no devices."""
 
     allowed_roles = DESK_ROLES
@@ -44,16 +39,7 @@ class GymView(APIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        self.organization = request.principal.organization
         self.gym = services.gym_get(organization=self.organization)
-
-    @property
-    def actor(self):
-        return principal_user(self.request)
-
-    @property
-    def device(self):
-        return self.request.principal.device
 
 
 def entry_response(entry: services.EntryResult) -> Response:

@@ -9,6 +9,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import validated as _valid
 from config.errors import DomainError, NotFound
 from meetings import selectors, services
 from meetings.api import serializers as s
@@ -19,12 +20,6 @@ from organizations.models import DESK_ROLES, MANAGER_ROLES, Role
 from organizations.permissions import principal_user
 
 ALL_ROLES = frozenset(Role)
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class SyncParticipantsView(APIView):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import validated as _valid
 from config.errors import DomainError, Forbidden, NotFound
 from organizations.dates import local_today
 from organizations.models import MANAGER_ROLES, WORKER_ROLES, DeviceKind, Role
@@ -36,12 +37,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "Idempotency-Key", location=OpenApiParameter.HEADER, required=False,
     description="A retry with the same key clocks once and answers the first result (header Idempotent-Replayed).",
 )
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class HotelView(APIView):
