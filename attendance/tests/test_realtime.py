@@ -93,3 +93,25 @@ def test_a_failing_channel_layer_never_fails_the_check_in(owner_client, member, 
     member.refresh_from_db()
     assert member.session_active
     assert any("broadcast to group org-acme failed" in r.getMessage() for r in caplog.records)
+
+
+def test_check_out_is_broadcast_too(org, owner, member):
+    headers = session_headers(owner)
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/org/{org.slug}/", headers)
+        assert connected
+        await database_sync_to_async(services.check_in)(organization=org, attendee=member)
+        await communicator.receive_json_from(timeout=5)
+        await communicator.receive_json_from(timeout=5)
+        await database_sync_to_async(services.check_out)(organization=org, attendee=member)
+        events = [await communicator.receive_json_from(timeout=5) for _ in range(2)]
+        await communicator.disconnect()
+        return events
+
+    closed, occupancy = async_to_sync(scenario)()
+    assert closed["event"] == "check_out.recorded"
+    assert closed["data"]["attendee_id"] == member.pk
+    assert closed["data"]["checked_out_at"] is not None
+    assert occupancy["event"] == "occupancy.changed"
+    assert occupancy["data"]["total"] == 0
