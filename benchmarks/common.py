@@ -7,9 +7,12 @@ Redis db 6 unless they are already set, then runs the migrations.
 """
 
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
@@ -222,3 +225,76 @@ def build_rollups(organization, ct: int) -> None:
         """,
         params,
     )
+
+
+# --- production servers for the HTTP benchmarks --------------------------------------------------
+
+HOST = "127.0.0.1"
+SERVER_SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40
+
+
+def server_env(kind: str) -> dict[str, str]:
+    """Production settings for a benchmark server of `kind` ("gunicorn" or "uvicorn")."""
+    env = dict(os.environ)
+    env.update(bench_env())
+    env.update(
+        {
+            "DJANGO_ENV": "production",
+            "SECRET_KEY": SERVER_SECRET_KEY,
+            "ALLOWED_HOSTS": HOST,
+            "SECURE_SSL_REDIRECT": "false",
+            "LOG_LEVEL": "WARNING",
+            # Persistent connections under gunicorn's sync workers (one thread each). Under ASGI Django
+            # runs each request's sync code in a fresh thread, so a persistent connection is opened per
+            # request and never reused: it exhausts PostgreSQL's max_connections (CONN_MAX_AGE=0 there).
+            "DB_CONN_MAX_AGE": "600" if kind == "gunicorn" else "0",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+        }
+    )
+    return env
+
+
+def server_command(kind: str, workers: int, port: int) -> list[str]:
+    venv_bin = Path(sys.executable).parent
+    if kind == "gunicorn":
+        return [
+            str(venv_bin / "gunicorn"), "config.wsgi:application", "--bind", f"{HOST}:{port}",
+            "--workers", str(workers), "--worker-class", "sync", "--backlog", "256", "--log-level", "warning",
+        ]
+    return [
+        str(venv_bin / "uvicorn"), "config.asgi:application", "--host", HOST, "--port", str(port),
+        "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--lifespan", "off",
+    ]
+
+
+def start_server(kind: str, workers: int, port: int, log_path: Path) -> "subprocess.Popen":
+    """Start a production server in its own process group; return once /api/ping answers."""
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(
+        server_command(kind, workers, port), cwd=ROOT, env=server_env(kind), stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    url = f"http://{HOST}:{port}/api/ping"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{kind} exited with {proc.returncode}; see {log_path}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.3)
+    stop_server(proc)
+    raise RuntimeError(f"{kind} did not answer {url} within 60 s; see {log_path}")
+
+
+def stop_server(proc: "subprocess.Popen") -> None:
+    """Stop a server started by start_server (its whole process group: master and workers)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)

@@ -30,22 +30,19 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 
-HOST = "127.0.0.1"
+HOST = common.HOST
 PORTS = {"gunicorn": 8501, "uvicorn": 8502}
 CLIENTS = 16
-SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40
 ORG_SLUG = "bench-checkin"
 ORG_SETTINGS = {"duplicate_scan_seconds": 0, "on_open_session": "close_and_reopen"}
 THROUGHPUT_RATIO_TARGET = 0.20
@@ -92,73 +89,6 @@ end
 
 
 # --- servers -------------------------------------------------------------------------------------
-
-
-def server_env(kind: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(common.bench_env())
-    env.update(
-        {
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": SECRET_KEY,
-            "ALLOWED_HOSTS": HOST,
-            "SECURE_SSL_REDIRECT": "false",
-            "LOG_LEVEL": "WARNING",
-            # Persistent connections under gunicorn's sync workers (one thread each). Under ASGI Django
-            # runs each request's sync code in a fresh thread (asgiref ThreadSensitiveContext), so a
-            # persistent connection is opened per request and never reused: it exhausts PostgreSQL's
-            # max_connections. Django's advice for ASGI is CONN_MAX_AGE=0 (or a pool).
-            "DB_CONN_MAX_AGE": "600" if kind == "gunicorn" else "0",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
-        }
-    )
-    return env
-
-
-def server_command(kind: str, workers: int) -> list[str]:
-    venv_bin = Path(sys.executable).parent
-    port = str(PORTS[kind])
-    if kind == "gunicorn":
-        return [
-            str(venv_bin / "gunicorn"), "config.wsgi:application", "--bind", f"{HOST}:{port}",
-            "--workers", str(workers), "--worker-class", "sync", "--backlog", "256", "--log-level", "warning",
-        ]
-    return [
-        str(venv_bin / "uvicorn"), "config.asgi:application", "--host", HOST, "--port", port,
-        "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--lifespan", "off",
-    ]
-
-
-def start_server(kind: str, workers: int, log_path: Path) -> subprocess.Popen:
-    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
-    proc = subprocess.Popen(
-        server_command(kind, workers), cwd=common.ROOT, env=server_env(kind), stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 60
-    url = f"http://{HOST}:{PORTS[kind]}/api/ping"
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{kind} exited with {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError(f"{kind} did not answer {url} within 60 s; see {log_path}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    """Stop the server we started (its own process group: master and workers)."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 # --- CPU accounting ------------------------------------------------------------------------------
@@ -427,7 +357,7 @@ def main() -> int:
         print(f"-- {label}; server log {log_path}", flush=True)
         print(f"   before the server starts, other processes keep the machine {background:.0%} busy "
               f"(load average {os.getloadavg()[0]:.1f})", flush=True)
-        proc = start_server(kind, workers, log_path)
+        proc = common.start_server(kind, workers, PORTS[kind], log_path)
         try:
             port = PORTS[kind]
             # Warm-up: imports, DB connections, caches. Warm-up check-ins use the first half of the pool.
@@ -441,7 +371,7 @@ def main() -> int:
             created = count_check_ins(organization) - before
             connection.close()
         finally:
-            stop_server(proc)
+            common.stop_server(proc)
         print(f"   GET  /api/ping           {fmt(ping)}")
         print(f"   POST /api/v1/check-ins/  {fmt(checkin)}  (rows created {created})")
         ratio = checkin["rps"] / ping["rps"] if ping["rps"] else 0.0

@@ -22,13 +22,11 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -37,11 +35,10 @@ import common  # noqa: E402
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/att_bench_gym")
 os.environ.setdefault("BENCH_REDIS_URL", "redis://127.0.0.1:6379/2")
 
-HOST = "127.0.0.1"
+HOST = common.HOST
 PORTS = {"gunicorn": 8203, "uvicorn": 8204}
 CLIENTS = 16
 SLUG = "bench-gym"
-SECRET_KEY = "benchmark-only-secret-key-" + "g" * 40
 P99_TARGET_MS = 50.0
 LONG_HISTORY = 3000
 
@@ -98,54 +95,6 @@ def prepare(pool: int):
     common.analyze()
     common.sql("ANALYZE gamification_gymprofile")
     return organization, key
-
-
-def server_env(kind: str) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(common.bench_env())
-    env.update({
-        "DJANGO_ENV": "production", "SECRET_KEY": SECRET_KEY, "ALLOWED_HOSTS": HOST, "SECURE_SSL_REDIRECT": "false",
-        "LOG_LEVEL": "WARNING", "DJANGO_SETTINGS_MODULE": "config.settings",
-        # Sync workers keep their connection; under ASGI each request runs in a new thread, so
-        # persistent connections would pile up (Django's advice for ASGI is CONN_MAX_AGE=0).
-        "DB_CONN_MAX_AGE": "600" if kind == "gunicorn" else "0",
-    })
-    return env
-
-
-def start_server(kind: str, workers: int, log_path: Path) -> subprocess.Popen:
-    venv_bin = Path(sys.executable).parent
-    port = str(PORTS[kind])
-    if kind == "gunicorn":
-        cmd = [str(venv_bin / "gunicorn"), "config.wsgi:application", "--bind", f"{HOST}:{port}",
-               "--workers", str(workers), "--worker-class", "sync", "--backlog", "256", "--log-level", "warning"]
-    else:
-        cmd = [str(venv_bin / "uvicorn"), "config.asgi:application", "--host", HOST, "--port", port,
-               "--workers", str(workers), "--no-access-log", "--log-level", "warning", "--lifespan", "off"]
-    log = open(log_path, "w")  # noqa: SIM115 - lives as long as the server
-    proc = subprocess.Popen(cmd, cwd=common.ROOT, env=server_env(kind), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{kind} exited with {proc.returncode}; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"http://{HOST}:{port}/api/ping", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    stop_server(proc)
-    raise RuntimeError(f"{kind} did not start; see {log_path}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=10)
 
 
 # --- load ----------------------------------------------------------------------------------------
@@ -269,7 +218,7 @@ def main() -> int:
         workers = args.gunicorn_workers if kind == "gunicorn" else args.uvicorn_workers
         first = lo + index * share
         log_path = Path(tempfile.gettempdir()) / f"bench-gym-{kind}.log"
-        proc = start_server(kind, workers, log_path)
+        proc = common.start_server(kind, workers, PORTS[kind], log_path)
         try:
             warm_n = max(1, share // 5)
             port = PORTS[kind]
@@ -283,7 +232,7 @@ def main() -> int:
             ping = run_wrk(port, min(duration, 5), 0, 1, key, "PING", script) if client == "wrk" else None
             result = load(duration, first + warm_n, share - warm_n)
         finally:
-            stop_server(proc)
+            common.stop_server(proc)
         results[kind] = result
         if ping:
             print(f"-- {kind} ({workers} workers): GET /api/ping baseline {ping['rps']:.0f}/s  p50 {ping['p50']:.1f} ms  "
