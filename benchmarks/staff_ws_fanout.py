@@ -15,7 +15,6 @@ import asyncio
 import json
 import os
 import resource
-import signal
 import socket
 import subprocess
 import sys
@@ -89,14 +88,7 @@ def start_server(workers: int) -> subprocess.Popen:
     return proc
 
 
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+stop_server = common.stop_server
 
 
 async def run_scenario(port: int, clients: int, token: str, display_key: str) -> dict:
