@@ -182,6 +182,10 @@ def check_in(
     try:
         with transaction.atomic():
             ctx.attendee = attendee_get_for_update(attendee)
+            if at is None:
+                # Stamp "now" once the lock is held: a request that queued behind another check-in or
+                # check-out of this attendee must not carry a time earlier than what committed first.
+                ctx.at = timezone.now()
             earlier = _earlier_result(organization, source, idempotency_key, external_id)
             if earlier is not None:
                 return CheckInResult(check_in=earlier, created=False)
