@@ -55,10 +55,10 @@ class GymPlugin(Plugin):
         ) and isinstance(ctx.attendee, Member)
 
     def before_check_in(self, ctx: CheckInContext) -> None:
-        from gamification.services import GymNotConfigured
+        from gamification.services import GymNotConfigured, gym_of
 
         member = ctx.attendee
-        gym = Gym.objects.filter(organization_id=ctx.organization.pk).first()
+        gym = gym_of(ctx.organization)
         if gym is None:
             if ctx.source != "gym":
                 return  # not a gym: the generic API is not ours to police

@@ -61,8 +61,17 @@ class EntryResult:
 # --- gym settings and calendar ---------------------------------------------------------------
 
 
+def gym_of(organization: Organization) -> Gym | None:
+    """The organization's gym settings, or None. Read once per Organization instance (Django keeps the
+    reverse one-to-one on it), so a request's view and the engine's plugin share one query."""
+    try:
+        return organization.gym
+    except Gym.DoesNotExist:
+        return None
+
+
 def gym_get(*, organization: Organization) -> Gym:
-    gym = Gym.objects.filter(organization=organization).first()
+    gym = gym_of(organization)
     if gym is None:
         raise GymNotConfigured(f"{organization.name} is not set up as a gym.")
     return gym
@@ -97,6 +106,7 @@ def gym_configure(
             fields.append("closed_weekdays")
         if fields:
             gym.save(update_fields=fields)
+        organization.gym = gym  # the caller's instance sees the new settings (gym_of reads its cache)
         org_settings = {**(organization.settings or {}), **GYM_ORGANIZATION_SETTINGS}
         if org_settings != organization.settings:
             organization.settings = org_settings
