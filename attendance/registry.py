@@ -52,6 +52,13 @@ def label_for(model_or_instance) -> str:
     raise UnknownAttendeeType(f"{model.__name__} is not a registered attendee model.")
 
 
+def attendee_stand_in(label: str, pk: int, organization) -> models.Model:
+    """An unsaved instance naming attendee `pk` of `organization`, for a service that locks (and so
+    reads) the row itself: `attendee_get_for_update` raises AttendeeNotFound if it is not there."""
+    model = attendee_model(label)
+    return model(pk=pk, organization_id=organization.pk)
+
+
 def content_type_for(model_or_instance) -> ContentType:
     label_for(model_or_instance)  # refuse unregistered models
     return ContentType.objects.get_for_model(model_or_instance, for_concrete_model=True)

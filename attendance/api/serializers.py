@@ -4,15 +4,22 @@ from rest_framework import serializers
 
 from attendance import registry
 from attendance.exceptions import AttendeeNotFound
-from attendance.models import CheckIn, Correction, CorrectionKind, Member, Refusal
+from attendance.models import Correction, CorrectionKind, Kind, Member, Refusal
 
 
-def resolve_attendee(organization, data: dict):
-    """Find the attendee an input names (type+id, or a member's QR token or RFID tag) in `organization`."""
+def resolve_attendee(organization, data: dict, *, read: bool = True):
+    """Find the attendee an input names (type+id, or a member's QR token or RFID tag) in `organization`.
+
+    With `read=False` an input naming type+id gives a stand-in without a query, for services that
+    lock the attendee anyway (check-in, check-out): they read the row once, under the lock, and
+    answer 404 if it is not in the organization.
+    """
     if data.get("qr_token"):
         attendee = Member.objects.filter(organization=organization, qr_token=data["qr_token"]).first()
     elif data.get("rfid_tag"):
         attendee = Member.objects.filter(organization=organization, rfid_tag=data["rfid_tag"]).first()
+    elif not read:
+        return registry.attendee_stand_in(data.get("attendee_type") or "member", data["attendee_id"], organization)
     else:
         model = registry.attendee_model(data.get("attendee_type") or "member")
         attendee = model.objects.filter(organization=organization, pk=data["attendee_id"]).first()
@@ -68,18 +75,29 @@ class BulkInputSerializer(serializers.Serializer):
     items = BulkItemSerializer(many=True, allow_empty=False, max_length=1000)
 
 
-class CheckInSerializer(serializers.ModelSerializer):
-    attendee_type = serializers.SerializerMethodField()
-    duration_seconds = serializers.IntegerField(read_only=True)
-    is_open = serializers.BooleanField(read_only=True)
+class CheckInSerializer(serializers.Serializer):
+    """A check-in as the API shows it. Fields are declared, not derived from the model: the check-in
+    endpoint answers with one per request, and a ModelSerializer rebuilds its fields every time."""
 
-    class Meta:
-        model = CheckIn
-        fields = [
-            "id", "attendee_type", "attendee_id", "checked_in_at", "checked_out_at", "expected_checkout_at",
-            "duration_seconds", "is_open", "method", "source", "kind", "auto_closed", "late_minutes",
-            "early_leave_minutes", "location", "device", "notes", "metadata", "external_id",
-        ]
+    id = serializers.IntegerField(read_only=True)
+    attendee_type = serializers.SerializerMethodField()
+    attendee_id = serializers.IntegerField(read_only=True)
+    checked_in_at = serializers.DateTimeField(read_only=True)
+    checked_out_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    expected_checkout_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    duration_seconds = serializers.IntegerField(read_only=True, allow_null=True)
+    is_open = serializers.BooleanField(read_only=True)
+    method = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True, help_text="Which app or channel recorded it.")
+    kind = serializers.ChoiceField(choices=Kind.choices, read_only=True)
+    auto_closed = serializers.BooleanField(read_only=True)
+    late_minutes = serializers.IntegerField(read_only=True)
+    early_leave_minutes = serializers.IntegerField(read_only=True)
+    location = serializers.CharField(read_only=True)
+    device = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    notes = serializers.CharField(read_only=True)
+    metadata = serializers.JSONField(read_only=True)
+    external_id = serializers.CharField(read_only=True, allow_null=True)
 
     def get_attendee_type(self, obj) -> str:
         return obj.attendee_type.model

@@ -45,7 +45,7 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @extend_schema(request=s.CheckInInputSerializer, responses={201: s.CheckInSerializer}, parameters=[IDEMPOTENCY_HEADER])
     def create(self, request):
         data = _valid(s.CheckInInputSerializer, request.data)
-        attendee = s.resolve_attendee(self.organization, data)
+        attendee = s.resolve_attendee(self.organization, data, read=False)
         result = services.check_in(
             organization=self.organization, attendee=attendee, method=data["method"], source="api",
             at=data.get("at"), expected_checkout_at=data.get("expected_checkout_at"), location=data["location"],
@@ -110,7 +110,7 @@ class CheckOutView(PrincipalMixin, APIView):
     @extend_schema(request=s.CheckOutInputSerializer, responses={200: s.CheckInSerializer})
     def post(self, request):
         data = _valid(s.CheckOutInputSerializer, request.data)
-        attendee = s.resolve_attendee(self.organization, data)
+        attendee = s.resolve_attendee(self.organization, data, read=False)
         row = services.check_out(
             organization=self.organization, attendee=attendee, at=data.get("at"), notes=data["notes"],
             actor=self.actor, device=self.device,
@@ -127,7 +127,7 @@ class ToggleView(PrincipalMixin, APIView):
     @extend_schema(request=s.CheckInInputSerializer, responses={200: dict})
     def post(self, request):
         data = _valid(s.CheckInInputSerializer, request.data)
-        attendee = s.resolve_attendee(self.organization, data)
+        attendee = s.resolve_attendee(self.organization, data, read=False)
         action_taken, row = services.toggle(
             organization=self.organization, attendee=attendee, at=data.get("at"), method=data["method"],
             location=data["location"], actor=self.actor, device=self.device, source="api",
