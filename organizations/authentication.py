@@ -29,12 +29,11 @@ class DeviceUser:
 
 def device_for_key(raw_key: str) -> DeviceKey | None:
     """Return the active device for a raw key and record its use, or None."""
-    device = (
-        DeviceKey.objects.select_related("organization")
-        .filter(key_hash=DeviceKey.hash_key(raw_key), revoked_at__isnull=True)
-        .first()
-    )
-    if device is None:
+    try:
+        device = DeviceKey.objects.select_related("organization").get(
+            key_hash=DeviceKey.hash_key(raw_key), revoked_at__isnull=True
+        )
+    except DeviceKey.DoesNotExist:
         return None
     now = timezone.now()
     # Write at most once a minute per device: a busy turnstile must not turn every scan into a write.
