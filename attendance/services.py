@@ -14,12 +14,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Max, Min, Q, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from attendance import events, registry, schedules
 from attendance.exceptions import AttendeeNotFound, CheckInNotFound, Refused
+from attendance.expressions import JSONCountAdd
 from attendance.models import (
     CheckIn,
     Correction,
@@ -30,6 +31,7 @@ from attendance.models import (
     Refusal,
     WeeklyShift,
 )
+from attendance.occupancy_feed import occupancy_changed
 from attendance.plugins import CheckInContext, active_plugins
 from config.errors import DomainError
 from organizations.dates import day_bounds, local_date, local_today, month_start
@@ -41,7 +43,6 @@ logger = logging.getLogger(__name__)
 
 CHECK_IN_RECORDED = "check_in.recorded"
 CHECK_OUT_RECORDED = "check_out.recorded"
-OCCUPANCY_CHANGED = "occupancy.changed"
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,23 @@ class CheckInResult:
 
 
 def attendee_get_for_update(attendee):
-    """Return a fresh copy of the attendee, locked until the transaction ends. Needs an atomic block."""
+    """Return a fresh copy of the attendee, locked until the transaction ends. Needs an atomic block.
+
+    `attendee` may be a stand-in holding only `pk` and `organization_id` (see
+    `registry.attendee_stand_in`): the row is read here, once, under the lock, and a row that does
+    not exist in that organization raises AttendeeNotFound. The copy also knows whether the attendee
+    has weekly shifts, so a check-in without a schedule does not query for one.
+    """
     model = type(attendee)._meta.concrete_model
-    return model.objects.select_for_update(of=("self",)).get(pk=attendee.pk)
+    shifts = WeeklyShift.objects.filter(attendee_type=registry.content_type_for(attendee), attendee_id=OuterRef("pk"))
+    try:
+        return (
+            model.objects.select_for_update(of=("self",))
+            .annotate(attendance_has_shifts=Exists(shifts))
+            .get(pk=attendee.pk, organization_id=attendee.organization_id)
+        )
+    except model.DoesNotExist:
+        raise AttendeeNotFound("No such attendee in this organization.") from None
 
 
 def _attendee_of(check_in: CheckIn):
@@ -70,35 +85,46 @@ def _check_organization(organization: Organization, attendee) -> None:
 
 
 def _shifts(organization: Organization, attendee) -> list[WeeklyShift]:
+    if getattr(attendee, "attendance_has_shifts", True) is False:  # known from the lock's read
+        return []
     ct = registry.content_type_for(attendee)
     return list(WeeklyShift.objects.filter(organization=organization, attendee_type=ct, attendee_id=attendee.pk))
 
 
-def _rollup_for_update(organization, attendee_type_id: int, attendee_id: int, month: date) -> MonthlyRollup:
-    """Return the month's rollup, unsaved if new. The attendee's lock makes the insert race-free."""
-    rollup = MonthlyRollup.objects.filter(attendee_type_id=attendee_type_id, attendee_id=attendee_id, month=month).first()
-    return rollup or MonthlyRollup(
-        organization=organization, attendee_type_id=attendee_type_id, attendee_id=attendee_id, month=month
+def _bump_rollup(
+    organization, attendee_type_id: int, attendee_id: int, month: date, *,
+    visits: int = 0, days_present: int = 0, seconds: int = 0, kinds: dict[str, int] | None = None,
+) -> None:
+    """Add to the month's rollup in one UPDATE (F() and JSONCountAdd), or create it if new.
+
+    The attendee's lock must be held: it makes the insert of a new month race-free.
+    """
+    changes: dict[str, Any] = {}
+    if visits:
+        changes["visits"] = F("visits") + visits
+    if days_present:
+        changes["days_present"] = F("days_present") + days_present
+    if seconds:
+        changes["seconds_present"] = F("seconds_present") + seconds
+    doc: Any = "kinds"
+    for kind, delta in (kinds or {}).items():
+        if delta:
+            doc = JSONCountAdd(doc, kind, delta)
+    if doc != "kinds":
+        changes["kinds"] = doc
+    rows = MonthlyRollup.objects.filter(attendee_type_id=attendee_type_id, attendee_id=attendee_id, month=month)
+    if (rows.update(**changes) if changes else rows.exists()):
+        return
+    MonthlyRollup.objects.create(
+        organization=organization, attendee_type_id=attendee_type_id, attendee_id=attendee_id, month=month,
+        visits=max(visits, 0), days_present=max(days_present, 0), seconds_present=max(seconds, 0),
+        kinds={kind: delta for kind, delta in (kinds or {}).items() if delta > 0},
     )
 
 
-def _save_rollup(rollup: MonthlyRollup, fields: list[str]) -> None:
-    if rollup.pk is None:
-        rollup.save(force_insert=True)
-    else:
-        rollup.save(update_fields=fields)
-
-
 def _after_commit_broadcast(organization: Organization, event: str, payload: dict[str, Any]) -> None:
-    channel = organization_channel(organization.slug)
-    broadcast(channel, event, payload)
-
-    def occupancy_changed():
-        from attendance.selectors import occupancy
-
-        broadcast(channel, OCCUPANCY_CHANGED, occupancy(organization=organization))
-
-    transaction.on_commit(occupancy_changed, robust=True)
+    broadcast(organization_channel(organization.slug), event, payload)
+    transaction.on_commit(lambda: occupancy_changed(organization), robust=True)
 
 
 def _check_in_payload(check_in: CheckIn, attendee) -> dict[str, Any]:
@@ -308,12 +334,10 @@ def _count_visit(organization: Organization, attendee, row: CheckIn, *, opens_se
             checked_in_at__gte=start,
             checked_in_at__lt=end,
         ).exclude(pk=row.pk).exists()
-    rollup = _rollup_for_update(organization, row.attendee_type_id, row.attendee_id, month)
-    rollup.visits += 1
-    rollup.days_present += 1 if first_today else 0
-    rollup.seconds_present += row.duration_seconds or 0
-    rollup.kinds[row.kind] = rollup.kinds.get(row.kind, 0) + 1
-    _save_rollup(rollup, ["visits", "days_present", "seconds_present", "kinds"])
+    _bump_rollup(
+        organization, row.attendee_type_id, row.attendee_id, month,
+        visits=1, days_present=1 if first_today else 0, seconds=row.duration_seconds or 0, kinds={row.kind: 1},
+    )
 
     # Values computed in Python are safe here: the attendee row is locked by this transaction.
     attendee.total_visits += 1
@@ -401,14 +425,11 @@ def _check_out_locked(ctx: CheckInContext, row: CheckIn, *, at: datetime, notes:
             row.early_leave_minutes = schedules.early_leave_minutes(shift, at, policy)
     row.save(update_fields=["checked_out_at", "duration", "auto_closed", "notes", "kind", "early_leave_minutes"])
 
-    rollup = _rollup_for_update(
-        organization, row.attendee_type_id, row.attendee_id, month_start(local_date(row.checked_in_at, organization.tz))
+    _bump_rollup(
+        organization, row.attendee_type_id, row.attendee_id, month_start(local_date(row.checked_in_at, organization.tz)),
+        seconds=int(row.duration.total_seconds()),
+        kinds={old_kind: -1, row.kind: 1} if row.kind != old_kind else None,
     )
-    rollup.seconds_present += int(row.duration.total_seconds())
-    if row.kind != old_kind:
-        rollup.kinds[old_kind] = max(0, rollup.kinds.get(old_kind, 0) - 1)
-        rollup.kinds[row.kind] = rollup.kinds.get(row.kind, 0) + 1
-    _save_rollup(rollup, ["seconds_present", "kinds"])
 
     if attendee.session_check_in_id == row.pk:
         attendee.session_active = False
@@ -625,9 +646,7 @@ def checkout_expired(
         if progress:
             progress(closed)
     if closed:
-        from attendance.selectors import occupancy
-
-        broadcast(organization_channel(organization.slug), OCCUPANCY_CHANGED, occupancy(organization=organization))
+        occupancy_changed(organization)
     return closed
 
 

@@ -237,6 +237,8 @@ ATTENDANCE_PLUGINS = env_list("ATTENDANCE_PLUGINS", ["attendance.plugins.Logging
 ATTENDANCE_DUPLICATE_SCAN_SECONDS = env_int("ATTENDANCE_DUPLICATE_SCAN_SECONDS", 60, minimum=0)
 ATTENDANCE_MILESTONES = env_int_list("ATTENDANCE_MILESTONES", [10, 50, 100, 250, 500, 1000])
 ATTENDANCE_AT_RISK_DAYS = env_int("ATTENDANCE_AT_RISK_DAYS", 14, minimum=1)
+# At most one occupancy.changed per organization per this many ms per process (0: one per change).
+ATTENDANCE_OCCUPANCY_BROADCAST_MS = env_int("ATTENDANCE_OCCUPANCY_BROADCAST_MS", 500, minimum=0)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000, minimum=1)
 
 PUSHER_APP_ID = env_str("PUSHER_APP_ID")

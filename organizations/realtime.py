@@ -49,6 +49,12 @@ def _broadcast_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
+def layer_is_in_process() -> bool:
+    """True for the embedded in-memory layer: its queues live on the server's own event loop, so it
+    can only be sent to from request threads, not from a thread of our own (a timer)."""
+    return isinstance(get_channel_layer(), InMemoryChannelLayer)
+
+
 def send_to_group(channel: str, event: str, payload: dict[str, Any]) -> bool:
     """Send now to the Channels group; return False (and log) on failure."""
     message = {"type": "broadcast.event", "event": event, "payload": payload}

@@ -1,5 +1,7 @@
 """The organization WebSocket: who may connect, and the events the engine broadcasts after commit."""
 
+import os
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
@@ -115,3 +117,32 @@ def test_check_out_is_broadcast_too(org, owner, member):
     assert closed["data"]["checked_out_at"] is not None
     assert occupancy["event"] == "occupancy.changed"
     assert occupancy["data"]["total"] == 0
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the window needs a shared (Redis) channel layer; CI runs this on PostgreSQL + Redis")
+def test_occupancy_events_are_folded_within_the_window(org, owner, settings):
+    """A burst of check-ins gives one occupancy event at once and one at the window's end, with the
+    count after the last check-in; every check-in still has its own check_in.recorded."""
+    from attendance.models import Member
+
+    settings.ATTENDANCE_OCCUPANCY_BROADCAST_MS = 400
+    members = [Member.objects.create(organization=org, first_name=f"M{i}", last_name="Burst") for i in range(4)]
+    headers = session_headers(owner)
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/org/{org.slug}/", headers)
+        assert connected
+        for member in members:
+            await database_sync_to_async(services.check_in)(organization=org, attendee=member)
+        # 4 check_in.recorded, the leading occupancy event, and the trailing one ~400 ms later.
+        events = [await communicator.receive_json_from(timeout=3) for _ in range(6)]
+        quiet = await communicator.receive_nothing(timeout=1)
+        await communicator.disconnect()
+        return events, quiet
+
+    events, quiet = async_to_sync(scenario)()
+    assert quiet, "no event after the trailing occupancy event"
+    recorded = [e["data"]["attendee_id"] for e in events if e["event"] == "check_in.recorded"]
+    occupancy = [e["data"]["total"] for e in events if e["event"] == "occupancy.changed"]
+    assert recorded == [m.pk for m in members]
+    assert occupancy == [1, 4]
