@@ -245,9 +245,10 @@ def server_env(kind: str) -> dict[str, str]:
             "SECURE_SSL_REDIRECT": "false",
             "LOG_LEVEL": "WARNING",
             # Persistent connections under gunicorn's sync workers (one thread each). Under ASGI Django
-            # runs each request's sync code in a fresh thread, so a persistent connection is opened per
-            # request and never reused: it exhausts PostgreSQL's max_connections (CONN_MAX_AGE=0 there).
+            # runs each request's sync code in a fresh thread, so a persistent connection would be
+            # opened per request and never reused: there a pool hands connections from one to the next.
             "DB_CONN_MAX_AGE": "600" if kind == "gunicorn" else "0",
+            "DB_POOL_MAX_SIZE": "0" if kind == "gunicorn" else "8",
             "DJANGO_SETTINGS_MODULE": "config.settings",
         }
     )

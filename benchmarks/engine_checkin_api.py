@@ -333,7 +333,7 @@ def main() -> int:
         if pgid:
             result["server_cpu_ms"] = (group_cpu_seconds(pgid) - cpu0) * 1000 / max(result["requests"], 1)
             # Persistent connections (gunicorn) keep the same backends through the run: their CPU is
-            # PostgreSQL's share. With CONN_MAX_AGE=0 (uvicorn) backends live one request: not measurable.
+            # PostgreSQL's share. If the set of backends changed during the run (a pool that grew), it is not measured.
             backends1 = pid_cpu_seconds(list(backends0))
             if backends0 and len(backends1) == len(backends0):
                 used = sum(backends1[pid] - backends0[pid] for pid in backends1)

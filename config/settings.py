@@ -102,12 +102,21 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_url("DATABASE_URL", schemes=("postgres", "postgresql", "sqlite"))
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 0, minimum=0)
+DB_POOL_MAX_SIZE = env_int("DB_POOL_MAX_SIZE", 0, minimum=0)
 if DATABASE_URL:
     # Persistent connections (DB_CONN_MAX_AGE > 0) suit gunicorn's sync workers; under ASGI every
-    # request may run in another thread and they pile up, so the default is 0.
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
+    # request may run in another thread and they pile up, so the default is 0. Under ASGI use a pool
+    # instead (DB_POOL_MAX_SIZE > 0, PostgreSQL only): connections go back to it after each request.
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=DB_CONN_MAX_AGE)}
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        if DB_POOL_MAX_SIZE:
+            if DB_CONN_MAX_AGE:
+                raise ImproperlyConfigured("Set DB_POOL_MAX_SIZE or DB_CONN_MAX_AGE, not both (a pool keeps the connections).")
+            DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+                "min_size": 1, "max_size": DB_POOL_MAX_SIZE, "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
+            }
 else:
     DATABASES = {
         "default": {
@@ -123,6 +132,8 @@ else:
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if DB_POOL_MAX_SIZE and not IS_POSTGRES:
+    raise ImproperlyConfigured("DB_POOL_MAX_SIZE needs a PostgreSQL DATABASE_URL.")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "organizations.User"

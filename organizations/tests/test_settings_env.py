@@ -43,3 +43,44 @@ def test_no_variables_gives_the_embedded_sqlite_default(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "django.db.backends.sqlite3"
     assert (tmp_path / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DB_POOL_MAX_SIZE": "4"}, "DB_POOL_MAX_SIZE needs a PostgreSQL DATABASE_URL"),
+        ({"DATABASE_URL": "postgres://u@127.0.0.1/x", "DB_POOL_MAX_SIZE": "4", "DB_CONN_MAX_AGE": "60"}, "not both"),
+        ({"DB_POOL_MAX_SIZE": "-1"}, "DB_POOL_MAX_SIZE must be >= 0"),
+        ({"ATTENDANCE_OCCUPANCY_BROADCAST_MS": "-5"}, "ATTENDANCE_OCCUPANCY_BROADCAST_MS must be >= 0"),
+    ],
+)
+def test_bad_pool_and_broadcast_settings_raise(env, message):
+    result = load_settings(**env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL; CI runs it there")
+def test_pool_serves_connections_on_postgresql():
+    """DB_POOL_MAX_SIZE turns on psycopg's pool: a query runs and the connection goes back to it."""
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
+    clean = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ENV", "DB_CONN_MAX_AGE"}}
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import connection\n"
+        "for _ in range(3):\n"
+        "    with connection.cursor() as c: c.execute('SELECT 1'); assert c.fetchone() == (1,)\n"
+        "    connection.close()\n"
+        "stats = connection.pool.get_stats()\n"
+        "print(stats['pool_max'], stats['requests_num'], stats['connections_num'])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": url, "DB_POOL_MAX_SIZE": "3"},
+    )
+    assert result.returncode == 0, result.stderr
+    pool_max, requests, opened = (int(x) for x in result.stdout.split())
+    assert (pool_max, requests) == (3, 3)
+    assert opened < 3  # connections went back to the pool and were handed out again
