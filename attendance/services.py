@@ -18,7 +18,7 @@ from django.db.models import Count, Exists, F, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
-from attendance import events, registry, schedules
+from attendance import events, registry, schedules, visit_sql
 from attendance.exceptions import AttendeeNotFound, CheckInNotFound, Refused
 from attendance.expressions import JSONCountAdd
 from attendance.models import (
@@ -285,7 +285,7 @@ def _check_in_locked(
     if shift is not None and expected_checkout_at is None:
         expected_checkout_at = shift.end
     policy = schedules.policy_for(organization)
-    row = CheckIn.objects.create(
+    row = CheckIn(
         organization=organization,
         attendee_type=registry.content_type_for(attendee),
         attendee_id=attendee.pk,
@@ -303,7 +303,7 @@ def _check_in_locked(
         external_id=external_id,
         created_by=ctx.actor if getattr(ctx.actor, "pk", None) else None,
     )
-    _count_visit(organization, attendee, row)
+    _record_visit(organization, attendee, row)
     for plugin in plugins:
         plugin.after_check_in(ctx, row)
 
@@ -318,8 +318,9 @@ def _check_in_locked(
     return row
 
 
-def _count_visit(organization: Organization, attendee, row: CheckIn, *, opens_session: bool = True) -> None:
-    """Bump the attendee's counters and the month's rollup for a new check-in. Lock held."""
+def _record_visit(organization: Organization, attendee, row: CheckIn, *, opens_session: bool = True) -> None:
+    """Insert `row` (a new, unsaved check-in) and count it: the attendee's counters and the month's
+    rollup. The attendee's lock must be held. One statement on PostgreSQL (attendance.visit_sql)."""
     tz = organization.tz
     day = local_date(row.checked_in_at, tz)
     month = month_start(day)
@@ -333,11 +334,7 @@ def _count_visit(organization: Organization, attendee, row: CheckIn, *, opens_se
             attendee_id=row.attendee_id,
             checked_in_at__gte=start,
             checked_in_at__lt=end,
-        ).exclude(pk=row.pk).exists()
-    _bump_rollup(
-        organization, row.attendee_type_id, row.attendee_id, month,
-        visits=1, days_present=1 if first_today else 0, seconds=row.duration_seconds or 0, kinds={row.kind: 1},
-    )
+        ).exists()
 
     # Values computed in Python are safe here: the attendee row is locked by this transaction.
     attendee.total_visits += 1
@@ -351,11 +348,26 @@ def _count_visit(organization: Organization, attendee, row: CheckIn, *, opens_se
     fields = ["total_visits", "visits_this_month", "visits_month", "first_visit_at", "last_visit_at"]
     if opens_session:
         attendee.session_active = True
-        attendee.session_check_in_id = row.pk
         attendee.session_expected_checkout_at = row.expected_checkout_at
         attendee.session_method = row.method
         fields += ["session_active", "session_check_in_id", "session_expected_checkout_at", "session_method"]
-    attendee.save(update_fields=fields)
+    seconds = row.duration_seconds or 0
+
+    if connection.vendor == "postgresql":
+        visit_sql.insert_visit(
+            row=row, attendee=attendee, attendee_fields=fields, month=month,
+            days_present=1 if first_today else 0, seconds=seconds,
+        )
+    else:
+        row.save(force_insert=True)
+        _bump_rollup(
+            organization, row.attendee_type_id, row.attendee_id, month,
+            visits=1, days_present=1 if first_today else 0, seconds=seconds, kinds={row.kind: 1},
+        )
+    if opens_session:
+        attendee.session_check_in_id = row.pk
+    if connection.vendor != "postgresql":
+        attendee.save(update_fields=fields)
 
 
 # --- check-out ---------------------------------------------------------------------------------
@@ -514,12 +526,12 @@ def session_record(
                 _rebuild(organization, attendee_type_id=row.attendee_type_id, attendee_ids=[locked.pk],
                          months={old_month, month_start(local_date(checked_in_at, tz))})
             return CheckInResult(check_in=row, created=False)
-        row = CheckIn.objects.create(
+        row = CheckIn(
             organization=organization, attendee_type=registry.content_type_for(locked), attendee_id=locked.pk,
             checked_in_at=checked_in_at, checked_out_at=checked_out_at, duration=checked_out_at - checked_in_at,
             method=method, source=source, kind=kind, metadata=dict(metadata or {}), external_id=external_id,
         )
-        _count_visit(organization, locked, row, opens_session=False)
+        _record_visit(organization, locked, row, opens_session=False)
         transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=row), robust=True)
         transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)
     return CheckInResult(check_in=row, created=True)
