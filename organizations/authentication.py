@@ -2,6 +2,9 @@
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
@@ -27,20 +30,44 @@ class DeviceUser:
         return f"device:{self.device.name}"
 
 
+def _cache_key(key_hash: str) -> str:
+    return f"device-key:{key_hash}"
+
+
 def device_for_key(raw_key: str) -> DeviceKey | None:
-    """Return the active device for a raw key and record its use, or None."""
-    try:
-        device = DeviceKey.objects.select_related("organization").get(
-            key_hash=DeviceKey.hash_key(raw_key), revoked_at__isnull=True
-        )
-    except DeviceKey.DoesNotExist:
-        return None
+    """Return the active device for a raw key and record its use, or None.
+
+    A turnstile presents its key on every scan, so the device (with its organization) is cached for
+    DEVICE_KEY_CACHE_SECONDS; revoking or editing a key or its organization drops it (`forget_devices`).
+    """
+    key_hash = DeviceKey.hash_key(raw_key)
+    seconds = settings.DEVICE_KEY_CACHE_SECONDS
+    device = cache.get(_cache_key(key_hash)) if seconds else None
+    if device is None:
+        try:
+            device = DeviceKey.objects.select_related("organization").get(key_hash=key_hash, revoked_at__isnull=True)
+        except DeviceKey.DoesNotExist:
+            return None
+        if seconds:
+            cache.set(_cache_key(key_hash), device, seconds)
     now = timezone.now()
     # Write at most once a minute per device: a busy turnstile must not turn every scan into a write.
     if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
         DeviceKey.objects.filter(pk=device.pk).update(last_used_at=now)
         device.last_used_at = now
+        if seconds:
+            cache.set(_cache_key(key_hash), device, seconds)
     return device
+
+
+def forget_devices(key_hashes) -> None:
+    """Drop cached devices now and again after commit (a request between the two could re-cache the
+    row as it was before this transaction)."""
+    keys = [_cache_key(h) for h in key_hashes]
+    if not keys:
+        return
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
 
 
 class DeviceKeyAuthentication(authentication.BaseAuthentication):

@@ -83,3 +83,33 @@ def test_openapi_schema_and_local_docs(owner_client, client, owner):
 def test_health_and_ping(client):
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/api/ping").json() == {"pong": True}
+
+
+def test_a_cached_device_sees_its_organization_change_and_its_revocation_in_admin(org, member, owner):
+    """Device keys are cached between requests; changing the organization or revoking the key in the
+    admin takes effect on the very next request."""
+    from django.test import Client
+
+    from organizations.services import device_key_create
+
+    device_row, key = device_key_create(organization=org, name="Door", kind="terminal")
+    door = APIClient()
+    door.credentials(HTTP_AUTHORIZATION=f"Device {key}")
+    assert door.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json").status_code == 201
+    again = door.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_scan"
+
+    org.settings = {**org.settings, "duplicate_scan_seconds": 0, "on_open_session": "close_and_reopen"}
+    org.save(update_fields=["settings"])
+    assert door.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json").status_code == 201
+
+    owner.is_staff = owner.is_superuser = True
+    owner.save()
+    admin = Client()
+    admin.force_login(owner)
+    response = admin.post(
+        "/admin/organizations/devicekey/", {"action": "revoke", "_selected_action": [device_row.pk]}
+    )
+    assert response.status_code == 302
+    refused = door.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")
+    assert refused.status_code == 401
