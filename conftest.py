@@ -36,6 +36,16 @@ def _isolated_channel_layer(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Cached rows (device keys, gyms) must not outlive the test whose database they came from."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _occupancy_event_per_change(settings):
     """One occupancy.changed per change unless a test sets a window (attendance.occupancy_feed)."""
     from attendance import occupancy_feed

@@ -9,6 +9,7 @@ member row locked, so an entry writes the visit and the member's profile togethe
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -45,6 +46,7 @@ ENGINE_METHOD = {
 # the engine's duplicate-scan window is off because anti-passback (2 h / 4 h) covers it.
 GYM_ORGANIZATION_SETTINGS = {"on_open_session": "close_and_reopen", "duplicate_scan_seconds": 0}
 DEFAULT_VISIT_HOURS = 2
+NOT_A_GYM = "not-a-gym"  # cached for organizations without a Gym (the cache cannot tell None from a miss)
 
 
 class GymNotConfigured(NotFound):
@@ -61,13 +63,31 @@ class EntryResult:
 # --- gym settings and calendar ---------------------------------------------------------------
 
 
+GYM_CACHE_SECONDS = 300
+
+
+def _gym_cache_key(organization_pk: int) -> str:
+    return f"gym-of:{organization_pk}"
+
+
 def gym_of(organization: Organization) -> Gym | None:
-    """The organization's gym settings, or None. Read once per Organization instance (Django keeps the
-    reverse one-to-one on it), so a request's view and the engine's plugin share one query."""
-    try:
-        return organization.gym
-    except Gym.DoesNotExist:
-        return None
+    """The organization's gym settings, or None when it is not a gym.
+
+    Every check-in through the engine asks (GymPlugin), so the answer is cached; saving or deleting
+    a Gym drops it (`forget_gym`, from a signal). Change a Gym with save(), not QuerySet.update().
+    """
+    gym = cache.get(_gym_cache_key(organization.pk))
+    if gym is None:
+        gym = Gym.objects.filter(organization_id=organization.pk).first() or NOT_A_GYM
+        cache.set(_gym_cache_key(organization.pk), gym, GYM_CACHE_SECONDS)
+    return gym if isinstance(gym, Gym) else None
+
+
+def forget_gym(organization_pk: int) -> None:
+    """Drop the cached answer now and after commit (see organizations.authentication.forget_devices)."""
+    key = _gym_cache_key(organization_pk)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key), robust=True)
 
 
 def gym_get(*, organization: Organization) -> Gym:
@@ -106,7 +126,6 @@ def gym_configure(
             fields.append("closed_weekdays")
         if fields:
             gym.save(update_fields=fields)
-        organization.gym = gym  # the caller's instance sees the new settings (gym_of reads its cache)
         org_settings = {**(organization.settings or {}), **GYM_ORGANIZATION_SETTINGS}
         if org_settings != organization.settings:
             organization.settings = org_settings

@@ -10,7 +10,6 @@ from django.db import connection
 
 from attendance import selectors, services
 from attendance.models import CheckIn, Member
-from organizations.models import Organization
 
 pytestmark = pytest.mark.django_db
 UTC = ZoneInfo("UTC")
@@ -86,33 +85,26 @@ def test_dashboard_query_count_does_not_grow_with_history(org):
 
 def test_check_in_and_check_out_query_counts_are_pinned(org, member, django_assert_num_queries):
     add_history(org, member, 200, datetime(2025, 1, 1, tzinfo=UTC))
-
-    def fresh_org():  # as in a request: the gym plugin's "is this a gym?" is read once per instance
-        return Organization.objects.get(pk=org.pk)
-
     first = datetime(2026, 6, 10, 9, tzinfo=UTC)
     postgres = connection.vendor == "postgresql"
-    # Savepoint, lock (with "has shifts?"), gym plugin's "is this a gym?", the visit, release. The
-    # visit is one statement on PostgreSQL (row, rollup upsert, attendee); elsewhere an insert, a
-    # rollup update, a rollup insert (first visit of the month) and the attendee update.
-    organization = fresh_org()
+    # Savepoint, lock (with "has shifts?"), the gym plugin's "is this a gym?" (cached from then on),
+    # the visit, release. The visit is one statement on PostgreSQL (row, rollup upsert, attendee);
+    # elsewhere an insert, a rollup update, a rollup insert (first visit of the month), the attendee.
     with django_assert_num_queries(5 if postgres else 8):
-        services.check_in(organization=organization, attendee=member, at=first)
+        services.check_in(organization=org, attendee=member, at=first)
     # Savepoint, lock, the open row, its update, rollup update, attendee update, release.
-    organization = fresh_org()
     with django_assert_num_queries(7):
-        services.check_out(organization=organization, attendee=member, at=first + timedelta(hours=1))
-    # A later visit in the month: the rollup is bumped in place (no insert).
-    organization = fresh_org()
-    with django_assert_num_queries(5 if postgres else 7):
-        services.check_in(organization=organization, attendee=member, at=first + timedelta(hours=5))
+        services.check_out(organization=org, attendee=member, at=first + timedelta(hours=1))
+    # A later visit in the month: no gym question, and the rollup is bumped in place.
+    with django_assert_num_queries(4 if postgres else 6):
+        services.check_in(organization=org, attendee=member, at=first + timedelta(hours=5))
 
 
 def test_check_in_api_query_count(owner_client, member, org, django_assert_num_queries):
     services.check_in(organization=org, attendee=member, at=datetime(2026, 6, 10, 9, tzinfo=UTC))
     services.check_out(organization=org, attendee=member, at=datetime(2026, 6, 10, 10, tzinfo=UTC))
     # The caller's membership, then the service's (see above); the attendee is read once, under the lock.
-    with django_assert_num_queries(6 if connection.vendor == "postgresql" else 8):
+    with django_assert_num_queries(5 if connection.vendor == "postgresql" else 7):
         response = owner_client.post(
             "/api/v1/check-ins/", {"attendee_id": member.pk, "at": "2026-06-10T15:00:00Z"}, format="json"
         )

@@ -280,3 +280,20 @@ def test_the_engine_api_cannot_bypass_the_gym_rules(owner_client, make_member):
     assert owner_client.post("/api/v1/check-ins/", {"attendee_id": valid.pk}, format="json").status_code == 201
     again = owner_client.post("/api/v1/check-ins/", {"attendee_id": valid.pk}, format="json")
     assert again.json()["code"] == "anti_passback"
+
+
+def test_an_organization_becoming_a_gym_applies_door_rules_at_once(org, owner_client, member):
+    """The answer to "is this organization a gym?" is cached; configuring the gym drops it, so the
+    very next check-in through the engine API obeys the gym's subscription rule."""
+    from attendance import services as engine
+
+    first = owner_client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")
+    assert first.status_code == 201  # not a gym: the generic API is not the gym's to police
+    engine.check_out(organization=org, attendee=member)
+
+    from gamification.services import gym_configure
+
+    gym_configure(organization=org)  # the member has no subscription
+    second = owner_client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")
+    assert second.status_code == 409
+    assert second.json()["code"] == "subscription_inactive"
