@@ -181,9 +181,16 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# The cache holds short-lived copies (device keys); Redis makes an invalidation reach every process.
+# The cache holds short-lived copies of rows (device keys, gyms); Redis makes an invalidation reach
+# every process. Keys carry the database's name: two databases sharing one Redis must not share rows.
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "att"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"att:{DATABASES['default']['NAME']}",
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEVICE_KEY_CACHE_SECONDS = env_int("DEVICE_KEY_CACHE_SECONDS", 60, minimum=0)
