@@ -629,7 +629,7 @@ def _bulk_check_out(organization, device, source, item, actor) -> dict:
 
 
 def checkout_expired(
-    *, organization: Organization, before: datetime | None = None, limit: int = 500, target_model=None, progress=None
+    *, organization: Organization, before: datetime | None = None, limit: int = 2000, target_model=None, progress=None
 ) -> int:
     """Close every open session whose expected check-out is at or before `before`, at that expected
     time, flagged auto_closed. Works in batches of `limit`, each its own transaction; rows locked by

@@ -47,6 +47,7 @@ def build(organization, sessions: int, now) -> None:
             """,
             {"org": organization.pk, "ct": ct, "now": now},
         )
+    common.analyze()  # fresh statistics, or the join below is planned for empty tables (minutes, not seconds)
     with common.stopwatch("members' session fields and monthly rollups"):
         common.sql(
             """
