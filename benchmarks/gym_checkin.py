@@ -158,7 +158,6 @@ def queries_per_check_in(organization) -> tuple[int, int]:
     from attendance.models import CheckIn, Member
     from gamification import services
     from gamification.models import AccessMethod, GymProfile
-
     from gamification.services import gym_of
 
     ct = common.member_content_type_id()
