@@ -94,7 +94,7 @@ class CheckInSerializer(serializers.Serializer):
     late_minutes = serializers.IntegerField(read_only=True)
     early_leave_minutes = serializers.IntegerField(read_only=True)
     location = serializers.CharField(read_only=True)
-    device = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    device = serializers.IntegerField(source="device_id", read_only=True, allow_null=True, help_text="Device key id.")
     notes = serializers.CharField(read_only=True)
     metadata = serializers.JSONField(read_only=True)
     external_id = serializers.CharField(read_only=True, allow_null=True)
