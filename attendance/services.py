@@ -358,23 +358,25 @@ def _record_visit(organization: Organization, attendee, row: CheckIn, *, opens_s
         attendee.session_expected_checkout_at = row.expected_checkout_at
         attendee.session_method = row.method
         fields += ["session_active", "session_check_in_id", "session_expected_checkout_at", "session_method"]
-    seconds = row.duration_seconds or 0
+    insert_visit = visit_sql.insert_visit if connection.vendor == "postgresql" else _insert_visit_orm
+    insert_visit(
+        row=row, attendee=attendee, attendee_fields=fields, month=month,
+        days_present=1 if first_today else 0, seconds=row.duration_seconds or 0,
+    )
 
-    if connection.vendor == "postgresql":
-        visit_sql.insert_visit(
-            row=row, attendee=attendee, attendee_fields=fields, month=month,
-            days_present=1 if first_today else 0, seconds=seconds,
-        )
-    else:
-        row.save(force_insert=True)
-        _bump_rollup(
-            organization, row.attendee_type_id, row.attendee_id, month,
-            visits=1, days_present=1 if first_today else 0, seconds=seconds, kinds={row.kind: 1},
-        )
-    if opens_session:
+
+def _insert_visit_orm(
+    *, row: CheckIn, attendee, attendee_fields: list[str], month: date, days_present: int, seconds: int
+) -> None:
+    """What visit_sql.insert_visit does in one PostgreSQL statement, through the ORM (SQLite)."""
+    row.save(force_insert=True)
+    _bump_rollup(
+        row.organization, row.attendee_type_id, row.attendee_id, month,
+        visits=1, days_present=days_present, seconds=seconds, kinds={row.kind: 1},
+    )
+    if "session_check_in_id" in attendee_fields:
         attendee.session_check_in_id = row.pk
-    if connection.vendor != "postgresql":
-        attendee.save(update_fields=fields)
+    attendee.save(update_fields=attendee_fields)
 
 
 # --- check-out ---------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def insert_visit(
 ) -> None:
     """Insert `row` (unsaved), add one visit of its kind to the month's rollup (created if new) and
     save `attendee_fields` of the locked `attendee`; `session_check_in_id`, if listed, gets the new
-    row's id. Sets row.pk."""
+    row's id. Sets row.pk (and the attendee's session_check_in_id)."""
     qn = connection.ops.quote_name
     columns, values = _insert_columns(row)
     model = type(attendee)._meta.concrete_model
@@ -66,3 +66,5 @@ SELECT id FROM new_row
         (row.pk,) = cursor.fetchone()
     row._state.adding = False
     row._state.db = connection.alias
+    if "session_check_in_id" in attendee_fields:
+        attendee.session_check_in_id = row.pk

@@ -17,6 +17,7 @@ from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import Kind, Member, new_qr_token
 from attendance.plugins import CheckInContext
+from config.cache import forget
 from config.errors import DomainError, Forbidden, NotFound
 from gamification import streaks
 from gamification.models import (
@@ -84,10 +85,8 @@ def gym_of(organization: Organization) -> Gym | None:
 
 
 def forget_gym(organization_pk: int) -> None:
-    """Drop the cached answer now and after commit (see organizations.authentication.forget_devices)."""
-    key = _gym_cache_key(organization_pk)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key), robust=True)
+    """Drop the cached answer (called when a Gym is saved or deleted)."""
+    forget([_gym_cache_key(organization_pk)])
 
 
 def gym_get(*, organization: Organization) -> Gym:

@@ -4,10 +4,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from config.cache import forget
 from organizations.models import DeviceKey
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -43,31 +43,26 @@ def device_for_key(raw_key: str) -> DeviceKey | None:
     key_hash = DeviceKey.hash_key(raw_key)
     seconds = settings.DEVICE_KEY_CACHE_SECONDS
     device = cache.get(_cache_key(key_hash)) if seconds else None
+    changed = device is None
     if device is None:
         try:
             device = DeviceKey.objects.select_related("organization").get(key_hash=key_hash, revoked_at__isnull=True)
         except DeviceKey.DoesNotExist:
             return None
-        if seconds:
-            cache.set(_cache_key(key_hash), device, seconds)
     now = timezone.now()
     # Write at most once a minute per device: a busy turnstile must not turn every scan into a write.
     if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
         DeviceKey.objects.filter(pk=device.pk).update(last_used_at=now)
         device.last_used_at = now
-        if seconds:
-            cache.set(_cache_key(key_hash), device, seconds)
+        changed = True
+    if seconds and changed:
+        cache.set(_cache_key(key_hash), device, seconds)
     return device
 
 
 def forget_devices(key_hashes) -> None:
-    """Drop cached devices now and again after commit (a request between the two could re-cache the
-    row as it was before this transaction)."""
-    keys = [_cache_key(h) for h in key_hashes]
-    if not keys:
-        return
-    cache.delete_many(keys)
-    transaction.on_commit(lambda: cache.delete_many(keys), robust=True)
+    """Drop the cached copies of these devices (called when a key or its organization changes)."""
+    forget([_cache_key(h) for h in key_hashes])
 
 
 class DeviceKeyAuthentication(authentication.BaseAuthentication):
