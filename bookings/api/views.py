@@ -36,9 +36,9 @@ from bookings.models import (
 from config.api import Pagination
 from config.api import validated as _valid
 from config.errors import Forbidden as BookingForbidden
+from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
 from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind, Role
-from organizations.permissions import principal_user
 
 DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
 READ_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -67,20 +67,12 @@ def rows_to_csv(rows: list[dict]) -> str:
     return out.getvalue()
 
 
-class StudioView:
+class StudioView(PrincipalMixin):
     """Mixin: the caller's organization, actor and device; RLS activated after the permission check."""
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         rls.activate(request.principal.organization)
-
-    @property
-    def organization(self):
-        return self.request.principal.organization
-
-    @property
-    def actor(self):
-        return principal_user(self.request)
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "organization": self.organization}
