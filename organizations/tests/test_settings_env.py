@@ -84,3 +84,40 @@ def test_pool_serves_connections_on_postgresql():
     pool_max, requests, opened = (int(x) for x in result.stdout.split())
     assert (pool_max, requests) == (3, 3)
     assert opened < 3  # connections went back to the pool and were handed out again
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL; CI runs it there")
+@pytest.mark.parametrize(("checks", "expected"), [("true", "ok ok ok"), ("false", "ok failed ok")])
+def test_health_checks_decide_whether_a_database_restart_costs_a_request(checks, expected):
+    """A persistent connection whose server process died: with DB_CONN_HEALTH_CHECKS the next request
+    replaces it first; without, that request fails and the one after it gets a new connection."""
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
+    clean = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ENV", "DB_POOL_MAX_SIZE"}}
+    script = (
+        "import django, psycopg; django.setup()\n"
+        "from django.core.signals import request_finished, request_started\n"
+        "from django.db import OperationalError, connection\n"
+        "def request():\n"
+        "    request_started.send(sender=None)\n"
+        "    try:\n"
+        "        with connection.cursor() as c: c.execute('SELECT pg_backend_pid()'); return 'ok', c.fetchone()[0]\n"
+        "    except OperationalError:\n"
+        "        return 'failed', None\n"
+        "    finally:\n"
+        "        request_finished.send(sender=None)\n"
+        "outcome, pid = request()\n"
+        "outcomes = [outcome]\n"
+        f"with psycopg.connect({url.replace('postgres://', 'postgresql://', 1)!r}, autocommit=True) as admin:\n"
+        "    admin.execute('SELECT pg_terminate_backend(%s)', [pid])\n"
+        "outcomes += [request()[0], request()[0]]\n"
+        "print(' '.join(outcomes))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": url,
+             "DB_CONN_MAX_AGE": "60", "DB_CONN_HEALTH_CHECKS": checks},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
