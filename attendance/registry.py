@@ -54,9 +54,15 @@ def label_for(model_or_instance) -> str:
 
 def attendee_stand_in(label: str, pk: int, organization) -> models.Model:
     """An unsaved instance naming attendee `pk` of `organization`, for a service that locks (and so
-    reads) the row itself: `attendee_get_for_update` raises AttendeeNotFound if it is not there."""
+    reads) the row itself: `attendee_get_for_update` raises AttendeeNotFound if it is not there.
+
+    Built like a row loaded with two columns, the rest deferred: a plain constructor would run every
+    field default (a member's new QR token comes from os.urandom) for values nobody reads.
+    """
     model = attendee_model(label)
-    return model(pk=pk, organization_id=organization.pk)
+    known = {model._meta.pk.attname: pk, "organization_id": organization.pk}
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in known]
+    return model.from_db(None, names, [known[name] for name in names])
 
 
 def content_type_for(model_or_instance) -> ContentType:
