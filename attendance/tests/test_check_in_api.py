@@ -212,3 +212,33 @@ def test_list_filters(owner_client, member, org):
     future = (timezone.now() + timedelta(hours=1)).isoformat()
     assert owner_client.get(URL, {"since": future}).json()["count"] == 0
     assert owner_client.get(URL, {"until": future}).json()["count"] == 2
+
+
+def test_check_in_body_equals_drfs_generic_output_of_the_declared_fields(kiosk, member, org):
+    """CheckInSerializer builds its dict by hand for speed; it must say exactly what DRF would."""
+    from rest_framework import serializers
+
+    from attendance.api.serializers import CheckInSerializer
+
+    at = timezone.now().replace(microsecond=123456) - timedelta(hours=3)
+    opened = post(kiosk, URL, {
+        "attendee_id": member.pk, "method": "qr_code", "at": at.isoformat(), "location": "Door A",
+        "expected_checkout_at": (at + timedelta(hours=1)).isoformat(), "metadata": {"lane": [1, 2]},
+    })
+    assert opened.status_code == 201, opened.json()
+    closed = post(kiosk, "/api/v1/check-outs/", {"attendee_id": member.pk})
+    assert closed.status_code == 200, closed.json()
+    CheckIn.objects.filter(pk=opened.json()["id"]).update(late_minutes=7, external_id="ext-1")
+    open_again = post(kiosk, URL, {"attendee_id": member.pk, "notes": "second"})
+    assert open_again.status_code == 201, open_again.json()
+
+    rows = list(CheckIn.objects.filter(organization=org).order_by("id"))
+    assert len(rows) == 2 and rows[0].checked_out_at is not None and rows[1].checked_out_at is None
+    for row in rows:
+        mine = CheckInSerializer(row).data
+        generic = serializers.Serializer.to_representation(CheckInSerializer(row), row)
+        assert list(mine) == list(CheckInSerializer().fields) == list(generic)
+        assert dict(mine) == dict(generic)
+    first = CheckInSerializer(rows[0]).data
+    assert first["checked_in_at"].endswith("Z") and first["device"] == kiosk.device.pk
+    assert first["duration_seconds"] > 0 and first["late_minutes"] == 7 and first["metadata"] == {"lane": [1, 2]}
