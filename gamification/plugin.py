@@ -58,7 +58,9 @@ class GymPlugin(Plugin):
         from gamification.services import GymNotConfigured, gym_of
 
         member = ctx.attendee
-        gym = gym_of(ctx.organization)
+        gym = ctx.options.get("gym")
+        if gym is None or gym.organization_id != ctx.organization.pk:
+            gym = gym_of(ctx.organization)
         if gym is None:
             if ctx.source != "gym":
                 return  # not a gym: the generic API is not ours to police

@@ -331,10 +331,12 @@ def gym_check_in(
     at: datetime | None = None,
     reason: str = "",
     idempotency_key: str | None = None,
+    gym: Gym | None = None,
 ) -> EntryResult:
     """Let `member` in through the door, or raise Refused (recorded by the engine).
 
     Call outside any transaction (the refusal record must survive). A courtesy entry needs `reason`.
+    `gym` is the organization's gym if the caller has just read it (a gym endpoint), saving a lookup.
     """
     if access_method == AccessMethod.COURTESY and not reason.strip():
         raise DomainError("Give the reason for the courtesy pass.", code="reason_required")
@@ -352,7 +354,7 @@ def gym_check_in(
         actor=actor,
         metadata={"access_method": str(access_method)},
         idempotency_key=idempotency_key,
-        options={"access_method": str(access_method), "reason": reason.strip()},
+        options={"access_method": str(access_method), "reason": reason.strip(), "gym": gym},
     )
     profile = getattr(result.check_in, "gym_profile", None)  # set by GymPlugin; absent on an idempotent replay
     if profile is None:
@@ -363,14 +365,15 @@ def gym_check_in(
 
 
 def courtesy_grant(
-    *, organization: Organization, member: Member, reason: str, actor, role: str | None, at=None, device=None
+    *, organization: Organization, member: Member, reason: str, actor, role: str | None, at=None, device=None,
+    gym: Gym | None = None,
 ) -> EntryResult:
     """A courtesy pass: a visit only (no last visit, no streak), audited with its reason."""
     if role not in COURTESY_ROLES and not getattr(actor, "is_superuser", False):
         raise Forbidden("Only the gym's owner, an admin or a receptionist may grant a courtesy pass.")
     return gym_check_in(
         organization=organization, member=member, access_method=AccessMethod.COURTESY, actor=actor, at=at,
-        reason=reason, device=device,
+        reason=reason, device=device, gym=gym,
     )
 
 

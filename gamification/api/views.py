@@ -78,7 +78,7 @@ class CheckInView(GymView):
             method = AccessMethod.MANUAL
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=method, actor=self.actor, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
         )
         return entry_response(entry)
 
@@ -97,7 +97,7 @@ class BiometricCheckInView(GymView):
         )
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=AccessMethod.BIOMETRIC, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None,
+            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
         )
         return entry_response(entry)
 
@@ -120,7 +120,7 @@ class CourtesyView(GymView):
             member = services.courtesy_guest_create(organization=self.organization, name=data["guest_name"], actor=self.actor)
         entry = services.courtesy_grant(
             organization=self.organization, member=member, reason=data["reason"], actor=self.actor,
-            role=request.principal.role,
+            role=request.principal.role, gym=self.gym,
         )
         return entry_response(entry)
 
