@@ -6,6 +6,9 @@ never fails or rolls back the write that caused it.
 """
 
 import asyncio
+import atexit
+import concurrent.futures
+import functools
 import logging
 import os
 import threading
@@ -55,23 +58,57 @@ def layer_is_in_process() -> bool:
     return isinstance(get_channel_layer(), InMemoryChannelLayer)
 
 
-def send_to_group(channel: str, event: str, payload: dict[str, Any]) -> bool:
-    """Send now to the Channels group; return False (and log) on failure."""
+def send_to_group(channel: str, event: str, payload: dict[str, Any]) -> None:
+    """Send to the Channels group without waiting for Redis; a failure is logged, never raised.
+
+    Through Redis the send is queued on the broadcast loop and the caller goes on: waiting for the
+    publish cost a sync worker ~0.5 ms of CPU per event in thread hand-offs (measured), and a check-in
+    sends one or two. Events from one process keep their order (one loop, one connection per shard,
+    taken in turn). `drain()` waits for what is queued; it runs at process exit.
+    """
     message = {"type": "broadcast.event", "event": event, "payload": payload}
     try:
         layer = get_channel_layer()
         if layer is None:
-            return False
+            return
         if isinstance(layer, InMemoryChannelLayer):
             # The in-memory layer's queues belong to the caller's loop; it only serves one process.
             async_to_sync(layer.group_send)(channel, message)
-        else:
-            future = asyncio.run_coroutine_threadsafe(layer.group_send(channel, message), _broadcast_loop())
-            future.result(timeout=SEND_TIMEOUT_SECONDS)
-        return True
+            return
+        future = asyncio.run_coroutine_threadsafe(_send_bounded(layer, channel, message), _broadcast_loop())
     except Exception:  # a dead Redis must not break a check-in
         logger.exception("broadcast to group %s failed (event %s)", channel, event)
-        return False
+        return
+    with _pending_lock:
+        _pending.add(future)
+    future.add_done_callback(functools.partial(_sent, channel, event))
+
+
+async def _send_bounded(layer, channel: str, message: dict[str, Any]) -> None:
+    await asyncio.wait_for(layer.group_send(channel, message), SEND_TIMEOUT_SECONDS)
+
+
+_pending_lock = threading.Lock()
+_pending: set[concurrent.futures.Future] = set()
+
+
+def _sent(channel: str, event: str, future: concurrent.futures.Future) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+    error = None if future.cancelled() else future.exception()
+    if error is not None:
+        logger.error("broadcast to group %s failed (event %s)", channel, event, exc_info=error)
+
+
+def drain(timeout: float = SEND_TIMEOUT_SECONDS) -> bool:
+    """Wait until the broadcasts queued so far are sent or failed; True if none is left."""
+    with _pending_lock:
+        waiting = list(_pending)
+    _, not_done = concurrent.futures.wait(waiting, timeout=timeout)
+    return not not_done
+
+
+atexit.register(drain)
 
 
 def _deliver(channel: str, event: str, payload: dict[str, Any]) -> None:
