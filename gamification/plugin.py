@@ -100,7 +100,9 @@ class GymPlugin(Plugin):
         profile: GymProfile = ctx.options["profile"]
         gym: Gym = ctx.options["gym"]
         access_type = ctx.options["access_type"]
-        # Hand the updated profile back to gamification.services without a second read.
+        # Hand the updated profile (and the member as locked and counted) back to gamification.services
+        # without a second read.
+        profile.member = ctx.attendee
         check_in.gym_profile = profile
         if access_type == AccessType.COURTESY:
             reason = ctx.options.get("reason", "")
