@@ -11,14 +11,19 @@ from attendance.models import Correction, CorrectionKind, Kind, Member, Refusal
 def resolve_attendee(organization, data: dict, *, read: bool = True):
     """Find the attendee an input names (type+id, or a member's QR token or RFID tag) in `organization`.
 
-    With `read=False` an input naming type+id gives a stand-in without a query, for services that
-    lock the attendee anyway (check-in, check-out): they read the row once, under the lock, and
-    answer 404 if it is not in the organization.
+    With `read=False` the answer is a stand-in (id and organization only), for services that lock
+    the attendee anyway (check-in, check-out): they read the row once, under the lock, and answer
+    404 if it is not in the organization. Type+id then needs no query; a QR token or RFID tag only
+    its id.
     """
-    if data.get("qr_token"):
-        attendee = Member.objects.filter(organization=organization, qr_token=data["qr_token"]).first()
-    elif data.get("rfid_tag"):
-        attendee = Member.objects.filter(organization=organization, rfid_tag=data["rfid_tag"]).first()
+    if data.get("qr_token") or data.get("rfid_tag"):
+        lookup = {"qr_token": data["qr_token"]} if data.get("qr_token") else {"rfid_tag": data["rfid_tag"]}
+        members = Member.objects.filter(organization=organization, **lookup)
+        if read:
+            attendee = members.first()
+        else:
+            member_id = members.values_list("pk", flat=True).first()
+            attendee = None if member_id is None else registry.attendee_stand_in("member", member_id, organization)
     elif not read:
         return registry.attendee_stand_in(data.get("attendee_type") or "member", data["attendee_id"], organization)
     else:
