@@ -18,6 +18,19 @@ def load_settings(**env):
     )
 
 
+def run_on_postgres(script: str, **env) -> subprocess.CompletedProcess:
+    """Run `script` in a fresh Django process on the test server's `postgres` database."""
+    from urllib.parse import urlparse
+
+    url = urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
+    dropped = {"REDIS_URL", "DJANGO_ENV", "DB_CONN_MAX_AGE", "DB_POOL_MAX_SIZE"}
+    clean = {k: v for k, v in os.environ.items() if k not in dropped}
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": url, **env},
+    )
+
+
 @pytest.mark.parametrize(
     ("env", "message"),
     [
@@ -63,10 +76,6 @@ def test_bad_pool_and_broadcast_settings_raise(env, message):
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL; CI runs it there")
 def test_pool_serves_connections_on_postgresql():
     """DB_POOL_MAX_SIZE turns on psycopg's pool: a query runs and the connection goes back to it."""
-    from urllib.parse import urlparse
-
-    url = urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
-    clean = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ENV", "DB_CONN_MAX_AGE"}}
     script = (
         "import django; django.setup()\n"
         "from django.db import connection\n"
@@ -76,10 +85,7 @@ def test_pool_serves_connections_on_postgresql():
         "stats = connection.pool.get_stats()\n"
         "print(stats['pool_max'], stats['requests_num'], stats['connections_num'])\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": url, "DB_POOL_MAX_SIZE": "3"},
-    )
+    result = run_on_postgres(script, DB_POOL_MAX_SIZE="3")
     assert result.returncode == 0, result.stderr
     pool_max, requests, opened = (int(x) for x in result.stdout.split())
     assert (pool_max, requests) == (3, 3)
@@ -91,12 +97,8 @@ def test_pool_serves_connections_on_postgresql():
 def test_health_checks_decide_whether_a_database_restart_costs_a_request(checks, expected):
     """A persistent connection whose server process died: with DB_CONN_HEALTH_CHECKS the next request
     replaces it first; without, that request fails and the one after it gets a new connection."""
-    from urllib.parse import urlparse
-
-    url = urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
-    clean = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ENV", "DB_POOL_MAX_SIZE"}}
     script = (
-        "import django, psycopg; django.setup()\n"
+        "import os, django, psycopg; django.setup()\n"
         "from django.core.signals import request_finished, request_started\n"
         "from django.db import OperationalError, connection\n"
         "def request():\n"
@@ -109,15 +111,12 @@ def test_health_checks_decide_whether_a_database_restart_costs_a_request(checks,
         "        request_finished.send(sender=None)\n"
         "outcome, pid = request()\n"
         "outcomes = [outcome]\n"
-        f"with psycopg.connect({url.replace('postgres://', 'postgresql://', 1)!r}, autocommit=True) as admin:\n"
+        "admin_url = os.environ['DATABASE_URL'].replace('postgres://', 'postgresql://', 1)\n"
+        "with psycopg.connect(admin_url, autocommit=True) as admin:\n"
         "    admin.execute('SELECT pg_terminate_backend(%s)', [pid])\n"
         "outcomes += [request()[0], request()[0]]\n"
         "print(' '.join(outcomes))\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "config.settings", "DATABASE_URL": url,
-             "DB_CONN_MAX_AGE": "60", "DB_CONN_HEALTH_CHECKS": checks},
-    )
+    result = run_on_postgres(script, DB_CONN_MAX_AGE="60", DB_CONN_HEALTH_CHECKS=checks)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
