@@ -5,22 +5,24 @@ PUSHER_PRIVATE_CHANNELS the Pusher channel is `private-{name}`. A failing broadc
 never fails or rolls back the write that caused it.
 """
 
-import asyncio
-import atexit
-import concurrent.futures
-import functools
 import logging
-import os
 import threading
+import weakref
 from typing import Any
 
+import redis
 from asgiref.sync import async_to_sync
+from channels import DEFAULT_CHANNEL_LAYER
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
+from channels_redis.utils import _consistent_hash, decode_hosts
 from django.conf import settings
 from django.db import transaction
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 logger = logging.getLogger(__name__)
-SEND_TIMEOUT_SECONDS = 5
+SEND_TIMEOUT_SECONDS = 1
 
 
 def organization_channel(slug: str) -> str:
@@ -31,84 +33,77 @@ def pusher_channel_name(channel: str) -> str:
     return f"private-{channel}" if settings.PUSHER_PRIVATE_CHANNELS else channel
 
 
-_loop_lock = threading.Lock()
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_pid: int | None = None
-
-
-def _broadcast_loop() -> asyncio.AbstractEventLoop:
-    """One event loop per process, in a daemon thread, that keeps the channel layer's connections.
-
-    `async_to_sync` from a plain WSGI or Celery thread would build a new loop, and with it a new
-    Redis connection, for every broadcast (8-10 ms each, measured). Created lazily and again after
-    a fork, so gunicorn and Celery prefork children each get their own.
-    """
-    global _loop, _loop_pid
-    with _loop_lock:
-        if _loop is None or _loop_pid != os.getpid():
-            loop = asyncio.new_event_loop()
-            threading.Thread(target=loop.run_forever, name="broadcast-loop", daemon=True).start()
-            _loop, _loop_pid = loop, os.getpid()
-        return _loop
-
-
 def layer_is_in_process() -> bool:
     """True for the embedded in-memory layer: its queues live on the server's own event loop, so it
     can only be sent to from request threads, not from a thread of our own (a timer)."""
     return isinstance(get_channel_layer(), InMemoryChannelLayer)
 
 
-def send_to_group(channel: str, event: str, payload: dict[str, Any]) -> None:
-    """Send to the Channels group without waiting for Redis; a failure is logged, never raised.
+class GroupPublisher:
+    """The sending half of channels_redis's pub/sub layer, for sync code (WSGI workers, Celery).
 
-    Through Redis the send is queued on the broadcast loop and the caller goes on: waiting for the
-    publish cost a sync worker ~0.5 ms of CPU per event in thread hand-offs (measured), and a check-in
-    sends one or two. Events from one process keep their order (one loop, one connection per shard,
-    taken in turn). `drain()` waits for what is queued; it runs at process exit.
+    The layer's `group_send` is a coroutine. From a sync thread, `async_to_sync` builds an event
+    loop and a Redis connection per call (8-10 ms, measured), and a loop thread of our own cost
+    ~0.4 ms of CPU per event in asyncio and redis.asyncio hand-offs. A group message on that layer
+    is one Redis PUBLISH of the layer's serialized message on the group's channel, on the shard the
+    layer picks for it; this sends exactly that with the blocking redis client.
+
+    The channel name and the shard rule are channels_redis's (its version is pinned); the Redis
+    tests subscribe real consumers through the layer, so a change there fails them.
+    """
+
+    def __init__(self, layer: RedisPubSubChannelLayer, config: dict[str, Any]):
+        self.layer = layer
+        self.prefix = config.get("prefix", "asgi")
+        self.shards = []
+        for host in decode_hosts(config.get("hosts")):
+            options = {
+                **host,
+                "socket_connect_timeout": SEND_TIMEOUT_SECONDS,
+                "socket_timeout": SEND_TIMEOUT_SECONDS,
+                # Once, and only when the connection failed: a pooled connection that Redis has closed.
+                "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+            }
+            address = options.pop("address", None)
+            self.shards.append(redis.Redis.from_url(address, **options) if address else redis.Redis(**options))
+
+    def group_send(self, group: str, message: dict[str, Any]) -> None:
+        channel = f"{self.prefix}__group__{group}"
+        shard = self.shards[_consistent_hash(channel, len(self.shards))]
+        shard.publish(channel, self.layer.serialize(message))
+
+
+_publishers_lock = threading.Lock()
+_publishers: "weakref.WeakKeyDictionary[RedisPubSubChannelLayer, GroupPublisher]" = weakref.WeakKeyDictionary()
+
+
+def _publisher(layer: RedisPubSubChannelLayer) -> GroupPublisher:
+    with _publishers_lock:
+        publisher = _publishers.get(layer)
+        if publisher is None:
+            config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
+            publisher = _publishers[layer] = GroupPublisher(layer, config)
+        return publisher
+
+
+def send_to_group(channel: str, event: str, payload: dict[str, Any]) -> None:
+    """Send to the Channels group now; a failure is logged, never raised.
+
+    Through Redis this is one PUBLISH from the calling thread, bounded by SEND_TIMEOUT_SECONDS
+    when Redis does not answer; events sent from one thread arrive in the order they were sent.
     """
     message = {"type": "broadcast.event", "event": event, "payload": payload}
     try:
         layer = get_channel_layer()
         if layer is None:
             return
-        if isinstance(layer, InMemoryChannelLayer):
+        if isinstance(layer, RedisPubSubChannelLayer):
+            _publisher(layer).group_send(channel, message)
+        else:
             # The in-memory layer's queues belong to the caller's loop; it only serves one process.
             async_to_sync(layer.group_send)(channel, message)
-            return
-        future = asyncio.run_coroutine_threadsafe(_send_bounded(layer, channel, message), _broadcast_loop())
     except Exception:  # a dead Redis must not break a check-in
         logger.exception("broadcast to group %s failed (event %s)", channel, event)
-        return
-    with _pending_lock:
-        _pending.add(future)
-    future.add_done_callback(functools.partial(_sent, channel, event))
-
-
-async def _send_bounded(layer, channel: str, message: dict[str, Any]) -> None:
-    await asyncio.wait_for(layer.group_send(channel, message), SEND_TIMEOUT_SECONDS)
-
-
-_pending_lock = threading.Lock()
-_pending: set[concurrent.futures.Future] = set()
-
-
-def _sent(channel: str, event: str, future: concurrent.futures.Future) -> None:
-    with _pending_lock:
-        _pending.discard(future)
-    error = None if future.cancelled() else future.exception()
-    if error is not None:
-        logger.error("broadcast to group %s failed (event %s)", channel, event, exc_info=error)
-
-
-def drain(timeout: float = SEND_TIMEOUT_SECONDS) -> bool:
-    """Wait until the broadcasts queued so far are sent or failed; True if none is left."""
-    with _pending_lock:
-        waiting = list(_pending)
-    _, not_done = concurrent.futures.wait(waiting, timeout=timeout)
-    return not not_done
-
-
-atexit.register(drain)
 
 
 def _deliver(channel: str, event: str, payload: dict[str, Any]) -> None:
