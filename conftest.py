@@ -43,6 +43,9 @@ def _isolated_cache(settings):
 
     from django.core.cache import cache
 
+    from config.cache import clear_local
+
+    clear_local()
     if settings.REDIS_URL:
         settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}"}}
     else:

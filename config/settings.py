@@ -204,6 +204,8 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 DEVICE_KEY_CACHE_SECONDS = env_int("DEVICE_KEY_CACHE_SECONDS", 60, minimum=0)
+# A per-process copy of those rows in front of the cache (config.cache.read); 0 turns it off.
+CACHE_LOCAL_MS = env_int("CACHE_LOCAL_MS", 1000, minimum=0)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":

@@ -9,7 +9,6 @@ member row locked, so an entry writes the visit and the member's profile togethe
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,7 +17,7 @@ from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import Kind, Member, new_qr_token
 from attendance.plugins import CheckInContext
-from config.cache import forget
+from config.cache import forget, read, write
 from config.errors import DomainError, Forbidden, NotFound
 from gamification import streaks
 from gamification.models import (
@@ -78,10 +77,10 @@ def gym_of(organization: Organization) -> Gym | None:
     Every check-in through the engine asks (GymPlugin), so the answer is cached; saving or deleting
     a Gym drops it (`forget_gym`, from a signal). Change a Gym with save(), not QuerySet.update().
     """
-    gym = cache.get(_gym_cache_key(organization.pk))
+    gym = read(_gym_cache_key(organization.pk))
     if gym is None:
         gym = Gym.objects.filter(organization_id=organization.pk).first() or NOT_A_GYM
-        cache.set(_gym_cache_key(organization.pk), gym, GYM_CACHE_SECONDS)
+        write(_gym_cache_key(organization.pk), gym, GYM_CACHE_SECONDS)
     return gym if isinstance(gym, Gym) else None
 
 

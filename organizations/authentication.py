@@ -3,11 +3,10 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from config.cache import forget
+from config.cache import forget, read, write
 from organizations.models import DeviceKey
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -38,11 +37,12 @@ def device_for_key(raw_key: str) -> DeviceKey | None:
     """Return the active device for a raw key and record its use, or None.
 
     A turnstile presents its key on every scan, so the device (with its organization) is cached for
-    DEVICE_KEY_CACHE_SECONDS; revoking or editing a key or its organization drops it (`forget_devices`).
+    DEVICE_KEY_CACHE_SECONDS; revoking or editing a key or its organization drops it (`forget_devices`)
+    at once in this process, and within CACHE_LOCAL_MS in the others (`config.cache.read`).
     """
     key_hash = DeviceKey.hash_key(raw_key)
     seconds = settings.DEVICE_KEY_CACHE_SECONDS
-    device = cache.get(_cache_key(key_hash)) if seconds else None
+    device = read(_cache_key(key_hash)) if seconds else None
     changed = device is None
     if device is None:
         try:
@@ -56,7 +56,7 @@ def device_for_key(raw_key: str) -> DeviceKey | None:
         device.last_used_at = now
         changed = True
     if seconds and changed:
-        cache.set(_cache_key(key_hash), device, seconds)
+        write(_cache_key(key_hash), device, seconds)
     return device
 
 
