@@ -52,8 +52,7 @@ class GroupPublisher:
     tests subscribe real consumers through the layer, so a change there fails them.
     """
 
-    def __init__(self, layer: RedisPubSubChannelLayer, config: dict[str, Any]):
-        self.layer = layer
+    def __init__(self, config: dict[str, Any]):
         self.prefix = config.get("prefix", "asgi")
         self.shards = []
         for host in decode_hosts(config.get("hosts")):
@@ -67,10 +66,11 @@ class GroupPublisher:
             address = options.pop("address", None)
             self.shards.append(redis.Redis.from_url(address, **options) if address else redis.Redis(**options))
 
-    def group_send(self, group: str, message: dict[str, Any]) -> None:
+    def group_send(self, group: str, data: bytes) -> None:
+        """Publish `data`, a message serialized by the layer (`layer.serialize`), to `group`."""
         channel = f"{self.prefix}__group__{group}"
         shard = self.shards[_consistent_hash(channel, len(self.shards))]
-        shard.publish(channel, self.layer.serialize(message))
+        shard.publish(channel, data)
 
 
 _publishers_lock = threading.Lock()
@@ -82,7 +82,7 @@ def _publisher(layer: RedisPubSubChannelLayer) -> GroupPublisher:
         publisher = _publishers.get(layer)
         if publisher is None:
             config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
-            publisher = _publishers[layer] = GroupPublisher(layer, config)
+            publisher = _publishers[layer] = GroupPublisher(config)  # no reference back: the key may die
         return publisher
 
 
@@ -98,7 +98,7 @@ def send_to_group(channel: str, event: str, payload: dict[str, Any]) -> None:
         if layer is None:
             return
         if isinstance(layer, RedisPubSubChannelLayer):
-            _publisher(layer).group_send(channel, message)
+            _publisher(layer).group_send(channel, layer.serialize(message))
         else:
             # The in-memory layer's queues belong to the caller's loop; it only serves one process.
             async_to_sync(layer.group_send)(channel, message)
