@@ -179,6 +179,49 @@ def test_occupancy_events_are_folded_within_the_window(org, owner, settings):
     assert occupancy == [1, 4]
 
 
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the window needs a shared (Redis) channel layer; CI runs this on PostgreSQL + Redis")
+def test_trailing_occupancy_events_share_one_database_connection(org, owner, settings):
+    """Three windows with a trailing event each: every trailing event arrives with the right count,
+    and all three are read over one database connection (opened once, by the sender thread)."""
+    from django.db.backends.signals import connection_created
+
+    from attendance.models import Member
+
+    settings.ATTENDANCE_OCCUPANCY_BROADCAST_MS = 300
+    members = [Member.objects.create(organization=org, first_name=f"W{i}", last_name="Window") for i in range(6)]
+    headers = session_headers(owner)
+    opened_by, checked_in_by = [], set()
+
+    def on_connection(sender, connection, **kwargs):
+        opened_by.append(threading.current_thread().name)
+
+    def check_in(member):
+        checked_in_by.add(threading.current_thread().name)
+        services.check_in(organization=org, attendee=member)
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/org/{org.slug}/", headers)
+        assert connected
+        totals = []
+        for window in range(3):
+            for member in members[2 * window: 2 * window + 2]:  # two changes inside one window
+                await database_sync_to_async(check_in)(member)
+            events = [await communicator.receive_json_from(timeout=3) for _ in range(4 if window == 0 else 3)]
+            totals.append([e["data"]["total"] for e in events if e["event"] == "occupancy.changed"])
+        await communicator.disconnect()
+        return totals
+
+    connection_created.connect(on_connection)
+    try:
+        totals = async_to_sync(scenario)()
+    finally:
+        connection_created.disconnect(on_connection)
+    # Window 1: the leading event (1) and the trailing one (2); later windows open inside the
+    # previous window's trailing period, so each gives one trailing event with the count after it.
+    assert totals == [[1, 2], [4], [6]]
+    assert [name for name in opened_by if name not in checked_in_by] == ["occupancy-feed"], opened_by
+
+
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis channel layer; CI runs this on PostgreSQL + Redis")
 def test_broadcasts_arrive_complete_and_in_order(org, owner):
     """50 events sent back to back from a sync thread reach a screen subscribed through the channel
