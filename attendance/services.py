@@ -34,6 +34,7 @@ from attendance.models import (
 from attendance.occupancy_feed import occupancy_changed
 from attendance.plugins import CheckInContext, active_plugins
 from config.errors import DomainError
+from config.rows import column_converters, convert_row
 from organizations.dates import day_bounds, local_date, local_today, month_start
 from organizations.models import Organization
 from organizations.realtime import broadcast, organization_channel
@@ -74,10 +75,7 @@ def attendee_get_for_update(attendee):
         row = cursor.fetchone()
     if row is None:
         raise AttendeeNotFound("No such attendee in this organization.")
-    values = list(row)
-    for position, functions, expression in converters:
-        for convert in functions:
-            values[position] = convert(values[position], expression, connection)
+    values = convert_row(list(row), converters)
     locked = model.from_db(connection.alias, attnames, values[:-1])
     locked.attendance_has_shifts = bool(values[-1])  # SQLite answers 0/1
     return locked
@@ -102,13 +100,7 @@ def _lock_plan(model) -> tuple[str, list[str], list[tuple]]:
             f" WHERE s.attendee_type_id = %s AND s.attendee_id = {a}.{pk}) AS attendance_has_shifts"
             f" FROM {qn(model._meta.db_table)} {a} WHERE {a}.{pk} = %s AND {a}.organization_id = %s{lock}"
         )
-        converters = []
-        for position, field in enumerate(fields):
-            column = field.get_col(model._meta.db_table)
-            functions = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
-            if functions:
-                converters.append((position, functions, column))
-        plan = _lock_plans[key] = (sql, [f.attname for f in fields], converters)
+        plan = _lock_plans[key] = (sql, [f.attname for f in fields], column_converters(model, fields))
     return plan
 
 
