@@ -19,6 +19,7 @@ run: setup
 	PORT=$(PORT) scripts/run.sh
 
 demo: setup
+	$(PY) manage.py ensure_database
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo
 

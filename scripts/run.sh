@@ -6,6 +6,7 @@ PY=.venv/bin/python
 PORT=${PORT:-8000}
 HOST=${HOST:-127.0.0.1}
 
+$PY manage.py ensure_database
 $PY manage.py migrate --noinput
 $PY manage.py seed_demo
 

@@ -120,3 +120,41 @@ def test_health_checks_decide_whether_a_database_restart_costs_a_request(checks,
     result = run_on_postgres(script, DB_CONN_MAX_AGE="60", DB_CONN_HEALTH_CHECKS=checks)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL; CI runs it there")
+def test_ensure_database_creates_a_missing_database_once():
+    """`make run` against a fresh PostgreSQL server: the database DATABASE_URL names is created, and
+    a second run leaves it as it is."""
+    import uuid
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    name = f"att_ensure_{uuid.uuid4().hex[:8]}"
+    url = urlparse(os.environ["DATABASE_URL"])._replace(path=f"/{name}").geturl()
+    admin_url = urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    command = [sys.executable, "manage.py", "ensure_database"]
+    env = {k: v for k, v in os.environ.items() if k not in {"REDIS_URL", "DJANGO_ENV"}}
+    try:
+        first = subprocess.run(command, cwd=ROOT, env={**env, "DATABASE_URL": url}, capture_output=True, text=True, timeout=60)
+        second = subprocess.run(command, cwd=ROOT, env={**env, "DATABASE_URL": url}, capture_output=True, text=True, timeout=60)
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            exists = admin.execute("SELECT count(*) FROM pg_database WHERE datname = %s", [name]).fetchone()[0]
+    finally:
+        with psycopg.connect(admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+    assert first.returncode == 0, first.stderr
+    assert f"Created database '{name}'" in first.stdout
+    assert second.returncode == 0 and f"Database '{name}' exists." in second.stdout
+    assert exists == 1
+
+
+def test_ensure_database_has_nothing_to_do_on_sqlite(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ENV"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "ensure_database"], cwd=ROOT, env={**env, "VAR_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "sqlite" in result.stdout
