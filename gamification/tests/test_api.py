@@ -104,6 +104,13 @@ def test_member_of_another_gym_is_not_found(desk, other_member):
     assert refusal.organization.slug == "acme" and refusal.metadata["member_id"] == other_member.pk
 
 
+def test_qr_card_of_another_gyms_member_is_unknown_here(desk, other_member):
+    response = desk.post("/api/v1/gym/checkin", {"qr": qr(other_member)}, format="json")
+    assert (response.status_code, response.json()["code"]) == (404, "unknown_qr")
+    assert not CheckIn.objects.filter(attendee_id=other_member.pk).exists()
+    assert Refusal.objects.get(code="unknown_qr").organization.slug == "acme"
+
+
 def test_organization_that_is_not_a_gym(colleague_client, member):
     response = colleague_client.post("/api/v1/gym/checkin", {"user_id": member.pk}, format="json")
     assert (response.status_code, response.json()["code"]) == (404, "gym_not_configured")
