@@ -3,7 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from rest_framework import serializers
 
-from attendance import registry
+from attendance import registry, selectors
 from attendance.exceptions import AttendeeNotFound
 from attendance.models import Correction, CorrectionKind, Kind, Member, Refusal
 
@@ -17,13 +17,13 @@ def resolve_attendee(organization, data: dict, *, read: bool = True):
     its id.
     """
     if data.get("qr_token") or data.get("rfid_tag"):
-        lookup = {"qr_token": data["qr_token"]} if data.get("qr_token") else {"rfid_tag": data["rfid_tag"]}
-        members = Member.objects.filter(organization=organization, **lookup)
         if read:
-            attendee = members.first()
+            lookup = {"qr_token": data["qr_token"]} if data.get("qr_token") else {"rfid_tag": data["rfid_tag"]}
+            attendee = Member.objects.filter(organization=organization, **lookup).first()
         else:
-            member_id = members.values_list("pk", flat=True).first()
-            attendee = None if member_id is None else registry.attendee_stand_in("member", member_id, organization)
+            attendee = selectors.member_stand_in(
+                organization=organization, qr_token=data.get("qr_token"), rfid_tag=data.get("rfid_tag")
+            )
     elif not read:
         return registry.attendee_stand_in(data.get("attendee_type") or "member", data["attendee_id"], organization)
     else:
