@@ -1,5 +1,6 @@
 """The organization WebSocket: who may connect, and the events the engine broadcasts after commit."""
 
+import gc
 import os
 import socket
 import threading
@@ -243,3 +244,39 @@ def test_broadcasts_arrive_complete_and_in_order(org, owner):
     events = async_to_sync(scenario)()
     assert [e["event"] for e in events] == ["test.seq"] * 50
     assert [e["data"]["seq"] for e in events] == list(range(50))
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="needs the Redis channel layer; CI runs this on PostgreSQL + Redis")
+def test_the_publisher_keeps_one_connection_and_reconnects_when_redis_drops_it(org, owner, caplog):
+    """Every event from a process goes over the one connection its publisher holds; when Redis
+    closes that connection (a restart, a CLIENT KILL), the next event reconnects and still arrives."""
+    headers = session_headers(owner)
+    group = realtime.organization_channel(org.slug)
+    admin = redis.Redis.from_url(os.environ["REDIS_URL"])
+    gc.collect()  # publishers of channel layers that earlier tests replaced close with them
+
+    def publishers():
+        return [c for c in admin.client_list() if c["name"] == realtime.client_name()]
+
+    def send(seq):
+        realtime.send_to_group(group, "test.seq", {"seq": seq})
+
+    async def scenario():
+        communicator, connected, _ = await connect(f"/ws/org/{org.slug}/", headers)
+        assert connected
+        for seq in range(3):
+            await database_sync_to_async(send)(seq)
+        before = await database_sync_to_async(publishers)()
+        killed = await database_sync_to_async(admin.client_kill_filter)(_id=before[0]["id"]) if before else 0
+        await database_sync_to_async(send)(3)
+        after = await database_sync_to_async(publishers)()
+        events = [await communicator.receive_json_from(timeout=5) for _ in range(4)]
+        await communicator.disconnect()
+        return before, killed, after, events
+
+    before, killed, after, events = async_to_sync(scenario)()
+    assert len(before) == 1, before  # three events, one connection
+    assert killed == 1
+    assert len(after) == 1 and after[0]["id"] != before[0]["id"]  # a new connection replaced it
+    assert [e["data"]["seq"] for e in events] == [0, 1, 2, 3]
+    assert not [r for r in caplog.records if "broadcast to group" in r.getMessage()]
