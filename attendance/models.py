@@ -81,7 +81,8 @@ def new_qr_token() -> str:
 class Member(AttendeeMixin):
     """A person of an organization: the engine's ready-made attendee (gym member, customer, ...)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="members")
+    # No single-column index on organization: (organization, last_name, first_name) starts with it.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="members", db_index=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100, blank=True)
@@ -117,8 +118,10 @@ class CheckIn(models.Model):
 
     # No single-column index: (organization, checked_in_at) serves every organization lookup, and
     # the planner sometimes preferred the narrower one and read a whole history.
+    # Nor on attendee_type: (attendee_type, attendee_id, checked_in_at) starts with it. Every index
+    # is one more write on each check-in.
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="check_ins", db_index=False)
-    attendee_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    attendee_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     attendee_id = models.BigIntegerField()
     attendee = GenericForeignKey("attendee_type", "attendee_id")
     checked_in_at = models.DateTimeField(default=timezone.now)
@@ -219,8 +222,10 @@ class MonthlyRollup(models.Model):
     Seconds count toward the month of the check-in.
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    attendee_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    # No single-column indexes: (organization, month) and (attendee_type, attendee_id, month) start
+    # with these columns.
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", db_index=False)
+    attendee_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+", db_index=False)
     attendee_id = models.BigIntegerField()
     month = models.DateField(help_text="First day of the organization's local month.")
     visits = models.PositiveIntegerField(default=0)

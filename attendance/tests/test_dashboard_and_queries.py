@@ -135,3 +135,22 @@ def test_occupancy_per_location(owner_client, org):
     data = owner_client.get("/api/v1/occupancy/").json()
     assert data["total"] == 3
     assert data["by_location"] == {"Gym": 1, "Pool": 2}
+
+
+@pytest.mark.parametrize(
+    "table, column",
+    [
+        ("attendance_checkin", "attendee_type_id"),
+        ("attendance_member", "organization_id"),
+        ("attendance_monthlyrollup", "attendee_type_id"),
+        ("attendance_monthlyrollup", "organization_id"),
+    ],
+)
+def test_no_single_column_index_where_a_composite_one_starts_with_the_column(table, column):
+    """Each check-in writes every index of these tables; a single-column index on the first column
+    of a composite one only costs writes. The composite index is still there to serve lookups."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    indexed = [c["columns"] for c in constraints.values() if c["index"] or c["unique"]]
+    assert [column] not in indexed
+    assert any(len(columns) > 1 and columns[0] == column for columns in indexed), indexed
