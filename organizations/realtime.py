@@ -26,9 +26,9 @@ logger = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 1
 
 
-def client_name(pid: int | None = None) -> str:
-    """How Redis lists a process's publisher connection (CLIENT LIST): `attendance-publisher-<pid>`."""
-    return f"attendance-publisher-{pid or os.getpid()}"
+def client_name() -> str:
+    """How Redis lists this process's publisher connection (CLIENT LIST): `attendance-publisher-<pid>`."""
+    return f"attendance-publisher-{os.getpid()}"
 
 
 def organization_channel(slug: str) -> str:
@@ -81,6 +81,10 @@ class GroupPublisher:
             address = options.pop("address", None)
             self.shards.append(redis.Redis.from_url(address, **options) if address else redis.Redis(**options))
 
+    def close(self) -> None:
+        for shard in self.shards:
+            shard.close()
+
     def group_send(self, group: str, data: bytes) -> None:
         """Publish `data`, a message serialized by the layer (`layer.serialize`), to `group`."""
         channel = f"{self.prefix}__group__{group}"
@@ -93,12 +97,20 @@ _publishers: "weakref.WeakKeyDictionary[RedisPubSubChannelLayer, GroupPublisher]
 
 
 def _publisher(layer: RedisPubSubChannelLayer) -> GroupPublisher:
+    publisher = _publishers.get(layer)
+    if publisher is not None and publisher.pid == os.getpid():
+        return publisher
+    # Connect outside the lock: a Redis that does not answer then holds up only this thread, for
+    # at most SEND_TIMEOUT_SECONDS, not every thread that broadcasts.
+    fresh = GroupPublisher(settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {}))
     with _publishers_lock:
         publisher = _publishers.get(layer)
         if publisher is None or publisher.pid != os.getpid():
-            config = settings.CHANNEL_LAYERS[DEFAULT_CHANNEL_LAYER].get("CONFIG", {})
-            publisher = _publishers[layer] = GroupPublisher(config)  # no reference back: the key may die
-        return publisher
+            publisher = _publishers[layer] = fresh  # no reference back to the layer: the key may die
+            fresh = None
+    if fresh is not None:  # another thread got there first
+        fresh.close()
+    return publisher
 
 
 def send_to_group(channel: str, event: str, payload: dict[str, Any]) -> None:

@@ -129,6 +129,53 @@ def test_a_redis_that_never_answers_costs_the_check_in_a_bounded_wait(owner_clie
     assert accepted  # it did reach the silent server
 
 
+def test_broadcasts_to_a_redis_that_never_answers_wait_side_by_side(settings, caplog):
+    """Threads broadcasting while Redis says nothing each wait out their own timeout at the same
+    time; none queues behind another's wait (the publisher connects outside its lock)."""
+    from channels.layers import channel_layers
+
+    silent = socket.create_server(("127.0.0.1", 0))
+    state = {"open": 0, "most": 0}
+    lock = threading.Lock()
+
+    def hold(conn):
+        with lock:
+            state["open"] += 1
+            state["most"] = max(state["most"], state["open"])
+        while conn.recv(4096):  # until the client gives up and closes
+            pass
+        with lock:
+            state["open"] -= 1
+
+    def serve():
+        for _ in range(4):
+            conn, _ = silent.accept()
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [{"address": f"redis://127.0.0.1:{silent.getsockname()[1]}/0"}]},
+        }
+    }
+    channel_layers.backends.clear()
+    senders = [
+        threading.Thread(target=realtime.send_to_group, args=("org-acme", "test.seq", {"seq": i})) for i in range(4)
+    ]
+    try:
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(timeout=10)
+    finally:
+        silent.close()
+    assert not any(sender.is_alive() for sender in senders)
+    assert state["most"] == 4  # all four connections were waiting at once
+    failures = [r for r in caplog.records if "broadcast to group org-acme failed" in r.getMessage()]
+    assert failures and all(isinstance(r.exc_info[1], redis.TimeoutError) for r in failures)
+
+
 def test_check_out_is_broadcast_too(org, owner, member):
     headers = session_headers(owner)
 
