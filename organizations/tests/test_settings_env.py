@@ -158,3 +158,19 @@ def test_ensure_database_has_nothing_to_do_on_sqlite(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "sqlite" in result.stdout
+
+
+def test_the_readme_documents_every_environment_variable_the_code_reads():
+    """Configuration is read only through config.env's helpers; each variable they are asked for
+    appears in the README's Configuration section, so the docs cannot fall behind the code."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Configuration", 1)[1].split("\n## ", 1)[0]
+    read = set()
+    packages = [d for d in ROOT.iterdir() if (d / "__init__.py").exists()]  # config and the apps
+    for path in (p for package in packages for p in package.rglob("*.py") if "tests" not in p.parts):
+        read |= set(re.findall(r"\benv_[a-z_]+\(\s*\"([A-Z][A-Z0-9_]*)\"", path.read_text()))
+    assert len(read) > 20, read  # the scan found the settings
+    missing = sorted(name for name in read if f"`{name}`" not in section)
+    assert not missing, f"not in the README's Configuration section: {missing}"
