@@ -48,16 +48,7 @@ def inner(mode: str, warmup: int, requests: int, pool: int) -> None:
     """Set up, warm up, then serve `requests` requests of `mode` in this process."""
     from io import BytesIO
 
-    os.environ.update(
-        {
-            "DJANGO_ENV": "production",
-            "SECRET_KEY": common.SERVER_SECRET_KEY,
-            "ALLOWED_HOSTS": common.HOST,
-            "SECURE_SSL_REDIRECT": "false",
-            "DB_CONN_MAX_AGE": "600",
-            "DB_POOL_MAX_SIZE": "0",
-        }
-    )
+    os.environ.update(common.server_env("gunicorn"))  # the settings of the load benchmark's gunicorn
     common.setup_django(migrate=False)
     import engine_checkin_api
     from django.core.handlers.wsgi import WSGIHandler
