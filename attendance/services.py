@@ -18,7 +18,7 @@ from django.db.models import Count, F, Max, Min, Q, Sum
 from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
-from attendance import events, registry, schedules, visit_sql
+from attendance import events, live, registry, schedules, visit_sql
 from attendance.exceptions import AttendeeNotFound, CheckInNotFound, Refused
 from attendance.expressions import JSONCountAdd
 from attendance.models import (
@@ -31,13 +31,11 @@ from attendance.models import (
     Refusal,
     WeeklyShift,
 )
-from attendance.occupancy_feed import occupancy_changed
 from attendance.plugins import CheckInContext, active_plugins
 from config.errors import DomainError
 from config.rows import column_converters, convert_row
 from organizations.dates import day_bounds, local_date, local_today, month_start
 from organizations.models import Organization
-from organizations.realtime import broadcast, organization_channel
 from organizations.services import audit_log_record
 
 logger = logging.getLogger(__name__)
@@ -150,11 +148,6 @@ def _bump_rollup(
         visits=max(visits, 0), days_present=max(days_present, 0), seconds_present=max(seconds, 0),
         kinds={kind: delta for kind, delta in (kinds or {}).items() if delta > 0},
     )
-
-
-def _after_commit_broadcast(organization: Organization, event: str, payload: dict[str, Any]) -> None:
-    broadcast(organization_channel(organization.slug), event, payload)
-    transaction.on_commit(lambda: occupancy_changed(organization), robust=True)
 
 
 def _check_in_payload(check_in: CheckIn, attendee) -> dict[str, Any]:
@@ -338,7 +331,7 @@ def _check_in_locked(
         plugin.after_check_in(ctx, row)
 
     transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=row), robust=True)
-    _after_commit_broadcast(organization, CHECK_IN_RECORDED, _check_in_payload(row, attendee))
+    live.publish(organization, CHECK_IN_RECORDED, _check_in_payload(row, attendee))
     if attendee.total_visits in settings.ATTENDANCE_MILESTONES:
         value = attendee.total_visits
         transaction.on_commit(
@@ -486,7 +479,7 @@ def _check_out_locked(ctx: CheckInContext, row: CheckIn, *, at: datetime, notes:
     for plugin in plugins:
         plugin.after_check_out(ctx, row)
     transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)
-    _after_commit_broadcast(organization, CHECK_OUT_RECORDED, _check_in_payload(row, attendee))
+    live.publish(organization, CHECK_OUT_RECORDED, _check_in_payload(row, attendee))
     return row
 
 
@@ -690,7 +683,7 @@ def checkout_expired(
         if progress:
             progress(closed)
     if closed:
-        occupancy_changed(organization)
+        live.occupancy_changed(organization)
     return closed
 
 
