@@ -134,6 +134,20 @@ class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
+    def get_paginated_response_schema(self, schema):
+        # DRF writes OpenAPI 3.0's `nullable`; the schema is 3.1, where null is a type.
+        link = {"type": ["string", "null"], "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "example": 123},
+                "next": {**link, "example": "https://attendance.example.com/api/v1/check-ins/?page=4"},
+                "previous": {**link, "example": "https://attendance.example.com/api/v1/check-ins/?page=2"},
+                "results": schema,
+            },
+        }
+
 
 def validated(serializer_class, data, **context):
     """Validate `data` with an input serializer (raising the standard 400) and return the result."""

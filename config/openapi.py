@@ -49,6 +49,7 @@ STATUS_TEXT = {
     415: "The body is not JSON",
     422: "The idempotency key was used for another request",
     429: "Too many requests; retry after the Retry-After header's seconds",
+    502: "A service this operation needs answered with an error",
     503: "A service this operation needs is unavailable",
 }
 BODY_METHODS = {"POST", "PUT", "PATCH"}

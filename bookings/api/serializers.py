@@ -127,12 +127,20 @@ class BookingSerializer(serializers.ModelSerializer):
 class WaitlistEntrySerializer(serializers.ModelSerializer):
     class_id = serializers.IntegerField(source="fitness_class_id")
     customer_id = serializers.IntegerField()
-    position = serializers.IntegerField(read_only=True, required=False)
 
     class Meta:
         model = WaitlistEntry
         fields = ["id", "class_id", "customer_id", "method", "source", "status", "created_at", "resolved_at",
-                  "booking", "skip_code", "position"]
+                  "booking", "skip_code"]
+
+
+class WaitlistPlaceSerializer(WaitlistEntrySerializer):
+    """A waiting entry with its place in the queue (1 is next)."""
+
+    position = serializers.IntegerField(read_only=True)
+
+    class Meta(WaitlistEntrySerializer.Meta):
+        fields = [*WaitlistEntrySerializer.Meta.fields, "position"]
 
 
 class BookingInputSerializer(serializers.Serializer):
@@ -211,7 +219,7 @@ class BookedSerializer(serializers.Serializer):
 
 class WaitlistedSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=["waitlisted"])
-    waitlist_entry = WaitlistEntrySerializer()
+    waitlist_entry = WaitlistPlaceSerializer()
 
 
 class SeriesItemSerializer(serializers.Serializer):

@@ -244,7 +244,7 @@ class FitnessClassViewSet(ManagedViewSet):
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
-    @extend_schema(responses={200: s.WaitlistEntrySerializer(many=True)})
+    @extend_schema(responses={200: s.WaitlistPlaceSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def waitlist(self, request, pk=None):
         rows = WaitlistEntry.objects.filter(fitness_class=self.get_object(), status="waiting").order_by("created_at", "id")

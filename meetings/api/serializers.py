@@ -1,3 +1,4 @@
+from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from meetings.models import AttendanceLog, DataState, RateUnit, SessionStatus, SyncAttempt, SyncOutcome
@@ -161,3 +162,8 @@ class MonitoringStatusSerializer(serializers.Serializer):
     jobs = JobStatusSerializer(many=True)
     recent_failures = SyncAttemptSerializer(many=True)
     classes_waiting_for_data = WaitingClassSerializer(many=True)
+
+
+def month_report(serializer) -> dict:
+    """A month report's answers: the JSON body, or its table with `?format=csv`."""
+    return {(200, "application/json"): serializer, (200, "text/csv"): OpenApiTypes.STR}

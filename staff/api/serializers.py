@@ -3,12 +3,18 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from staff.events import iso_utc
 from staff.services import CLOCK_METHODS
 
 MAX_PERIOD_DAYS = 366
+
+
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"})
+class HourMinuteField(serializers.TimeField):
+    """A local wall-clock time written HH:MM (OpenAPI's `time` format wants seconds and an offset)."""
 
 
 class ClockInputSerializer(serializers.Serializer):
@@ -57,8 +63,8 @@ class StaffSerializer(serializers.Serializer):
 
 class ShiftSerializer(serializers.Serializer):
     weekday = serializers.IntegerField(min_value=0, max_value=6, help_text="0 = Monday … 6 = Sunday")
-    start_time = serializers.TimeField(format="%H:%M")
-    end_time = serializers.TimeField(format="%H:%M", help_text="At or before start_time: ends the next day.")
+    start_time = HourMinuteField(format="%H:%M")
+    end_time = HourMinuteField(format="%H:%M", help_text="At or before start_time: ends the next day.")
 
 
 class ShiftsInputSerializer(serializers.Serializer):

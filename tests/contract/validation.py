@@ -16,6 +16,7 @@ from drf_spectacular.renderers import OpenApiJsonRenderer
 from openapi_core import OpenAPI
 from openapi_core.contrib.django import DjangoOpenAPIRequest, DjangoOpenAPIResponse
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
+from openapi_core.validation.response.exceptions import InvalidData, MissingData
 
 NOT_OPERATIONS = ("/api/schema/", "/api/docs/", "/api/redoc/")
 
@@ -55,15 +56,23 @@ def mismatch(request, response) -> str | None:
         openapi().validate_response(PathRequest(request), DjangoOpenAPIResponse(response))
     except (PathNotFound, OperationNotFound):
         return None  # not an operation: the platform's JSON 404/405
-    except Exception as error:  # noqa: BLE001 - every validation error is reported the same way
-        causes = [str(error)] + [str(e) for e in getattr(error, "schema_errors", []) or []]
-        cause = error.__cause__
-        while cause is not None:
-            causes.append(str(cause))
-            causes.extend(str(e) for e in getattr(cause, "schema_errors", []) or [])
-            cause = cause.__cause__
-        return " | ".join(dict.fromkeys(c.splitlines()[0][:300] for c in causes if c))
+    except (MissingData, InvalidData) as error:
+        if not response.get("Content-Type", "").startswith("application/json"):
+            return None  # a CSV table or an SVG image: its status and media type are declared, it has no JSON shape
+        return describe(error)
+    except Exception as error:  # noqa: BLE001 - an undeclared status, media type or header
+        return describe(error)
     return None
+
+
+def describe(error: Exception) -> str:
+    causes = [str(error)] + [str(e) for e in getattr(error, "schema_errors", []) or []]
+    cause = error.__cause__
+    while cause is not None:
+        causes.append(str(cause))
+        causes.extend(str(e) for e in getattr(cause, "schema_errors", []) or [])
+        cause = cause.__cause__
+    return " | ".join(dict.fromkeys(c.splitlines()[0][:300] for c in causes if c))
 
 
 class SchemaValidationMiddleware:
