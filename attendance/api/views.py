@@ -69,7 +69,7 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
         )
         return Response(s.CheckInSerializer(row).data)
 
-    @extend_schema(request=s.BulkInputSerializer, responses={200: dict})
+    @extend_schema(request=s.BulkInputSerializer, responses={200: s.BulkOutputSerializer})
     @action(detail=False, methods=["post"])
     def bulk(self, request):
         """A device's offline batch: idempotent by event_id, applied in time order, one result per item."""
@@ -124,7 +124,7 @@ class ToggleView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
     allow_devices = DEVICE_KINDS
 
-    @extend_schema(request=s.CheckInInputSerializer, responses={200: dict})
+    @extend_schema(request=s.CheckInInputSerializer, responses={200: s.ToggleOutputSerializer})
     def post(self, request):
         data = _valid(s.CheckInInputSerializer, request.data)
         attendee = s.resolve_attendee(self.organization, data, read=False)
@@ -139,7 +139,7 @@ class OccupancyView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
     allow_devices = True
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.OccupancySerializer})
     def get(self, request):
         return Response(selectors.occupancy(organization=self.organization))
 
@@ -147,7 +147,7 @@ class OccupancyView(PrincipalMixin, APIView):
 class DashboardView(PrincipalMixin, APIView):
     allowed_roles = MANAGER_ROLES | {"receptionist"}
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.DashboardSerializer})
     def get(self, request):
         period = _period(request, self.organization)
         return Response(selectors.dashboard(organization=self.organization, start=period[0], end=period[1]))
@@ -156,7 +156,7 @@ class DashboardView(PrincipalMixin, APIView):
 class HistoryView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.HistorySerializer})
     def get(self, request, attendee_type, attendee_id):
         attendee = s.resolve_attendee(self.organization, {"attendee_type": attendee_type, "attendee_id": attendee_id})
         start, end = _period(request, self.organization, default_days=90)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -83,7 +83,15 @@ PERIOD_PARAMETERS = [
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last local date, included (default: today)."),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv for the report's table."),
 ]
-REPORT_SCHEMA = extend_schema(parameters=PERIOD_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+REPORT_SCHEMA = extend_schema(parameters=PERIOD_PARAMETERS)
+
+
+def report_body(serializer, *, parameters=()):
+    """Declare a report's JSON body and its CSV table (`?format=csv`) on the view's GET."""
+    return extend_schema_view(get=extend_schema(
+        parameters=list(parameters),
+        responses={(200, "application/json"): serializer, (200, "text/csv"): OpenApiTypes.STR},
+    ))
 
 
 def _fake(view) -> bool:
@@ -221,7 +229,7 @@ class FitnessClassViewSet(ManagedViewSet):
         p = selectors.period(self.organization, start, end)
         return rows.filter(starts_at__gte=p.lo, starts_at__lt=p.hi).order_by("starts_at", "id")
 
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={200: s.ClassCancelledSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         cancelled = services.fitness_class_cancel(organization=self.organization, fitness_class=self.get_object())
@@ -287,7 +295,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
             return data.get("source") if data.get("source") in (BookingSource.WEB, BookingSource.MOBILE_APP) else BookingSource.WEB
         return data.get("source") or BookingSource.STAFF
 
-    @extend_schema(request=s.BookingInputSerializer, responses={201: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.BookingInputSerializer, responses={201: s.BookedSerializer, 202: s.WaitlistedSerializer})
     def create(self, request):
         data = _valid(s.BookingInputSerializer, request.data)
         self._check_method(data)
@@ -305,7 +313,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
                                                                       "position": outcome.position}},
                         status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=s.SeriesInputSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.SeriesInputSerializer, responses={201: s.SeriesSerializer})
     @action(detail=False, methods=["post"])
     def series(self, request):
         data = _valid(s.SeriesInputSerializer, request.data)
@@ -427,6 +435,7 @@ def _flat(row: dict) -> dict:
     return {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
 
 
+@report_body(s.StatisticsReportSerializer)
 class StatisticsReport(ReportView):
     filename = "statistics"
 
@@ -437,6 +446,7 @@ class StatisticsReport(ReportView):
         return [{"start": report["period"]["start"], "end": report["period"]["end"], **_flat(report)}]
 
 
+@report_body(s.CapacityReportSerializer)
 class CapacityReport(ReportView):
     filename = "capacity"
 
@@ -444,6 +454,7 @@ class CapacityReport(ReportView):
         return selectors.capacity(organization=self.organization, start=start, end=end)
 
 
+@report_body(s.LateArrivalsReportSerializer)
 class LateArrivalsReport(ReportView):
     """Late arrivals of the last 7 days by default, most minutes late first (`?order=class_start`
     for the order of the classes); the CSV is the list of late arrivals."""
@@ -465,6 +476,7 @@ class LateArrivalsReport(ReportView):
         return report["arrivals"]
 
 
+@report_body(s.TimelineReportSerializer)
 class TimelineReport(ReportView):
     filename = "timeline"
 
@@ -473,6 +485,7 @@ class TimelineReport(ReportView):
                                   granularity=params.get("granularity") or "day")
 
 
+@report_body(s.InstructorReportSerializer)
 class InstructorReport(ReportView):
     filename = "instructors"
 
@@ -480,6 +493,7 @@ class InstructorReport(ReportView):
         return selectors.instructor_performance(organization=self.organization, start=start, end=end)
 
 
+@report_body(s.RevenueReportSerializer)
 class RevenueReport(ReportView):
     filename = "revenue"
 
@@ -487,6 +501,7 @@ class RevenueReport(ReportView):
         return selectors.revenue(organization=self.organization, start=start, end=end)
 
 
+@report_body(s.PeakHoursReportSerializer)
 class PeakHoursReport(ReportView):
     filename = "peak-hours"
 
@@ -497,6 +512,7 @@ class PeakHoursReport(ReportView):
         return report["cells"]
 
 
+@report_body(s.EngagementReportSerializer)
 class EngagementReport(ReportView):
     filename = "engagement"
 
@@ -508,6 +524,7 @@ class EngagementReport(ReportView):
         return report["lapsed"]
 
 
+@report_body(s.CustomerHistoryReportSerializer)
 class CustomerHistoryReport(ReportView):
     filename = "customer-history"
     allowed_roles = DESK_ROLES
@@ -529,7 +546,10 @@ class AttendancesReport(ReportView):
 
     filename = "attendances"
 
-    @extend_schema(parameters=[*PERIOD_PARAMETERS, s.AttendanceFilterSerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[*PERIOD_PARAMETERS, s.AttendanceFilterSerializer],
+        responses={(200, "application/json"): s.AttendancesPageSerializer, (200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request, **kwargs):
         params = _valid(s.AttendanceFilterSerializer, request.query_params.dict())
         end = params.get("end") or local_today(self.organization.tz)

@@ -284,6 +284,8 @@ class StreakResetWebhookView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    error_codes = {401: ["stale_timestamp", "bad_signature"], 404: ["gym_not_configured"], 409: ["replayed"],
+                   503: ["webhook_disabled"]}
 
     @extend_schema(request=s.StreakResetInputSerializer, responses={200: s.GymStreakResetResultSerializer})
     def post(self, request):
@@ -293,7 +295,10 @@ class StreakResetWebhookView(APIView):
         timestamp = request.headers.get("X-Gym-Timestamp", "")
         signature = request.headers.get("X-Gym-Signature", "")
         body = request.body
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
+        # ASCII digits of a plausible length only: int() reads other scripts' digits and refuses
+        # thousands of them, and nothing unsigned is parsed beyond this.
+        plausible = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+        if not plausible or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
             raise DomainError("Missing or stale X-Gym-Timestamp.", code="stale_timestamp", status_code=401)
         if not hmac.compare_digest(webhook_signature(secret, timestamp, body), signature):
             raise DomainError("Bad webhook signature.", code="bad_signature", status_code=401)

@@ -27,7 +27,7 @@ class SyncParticipantsView(APIView):
 
     allowed_roles = DESK_ROLES
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: s.SyncParticipantsSerializer})
     def post(self, request, class_id: int):
         organization = request.principal.organization
         scheduled_class = ScheduledClass.objects.filter(organization=organization, pk=class_id).first()
@@ -57,7 +57,7 @@ class SyncAllActiveView(APIView):
 
     allowed_roles = DESK_ROLES
 
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=None, responses={202: s.SyncQueuedSerializer})
     def post(self, request):
         organization = request.principal.organization
         ids = services.active_sessions_sync_enqueue(organization=organization)
@@ -115,7 +115,7 @@ class _MonthReportView(APIView):
 class FamilyBillingView(_MonthReportView):
     """Minutes and amount per family and student for a month (local time), JSON or CSV."""
 
-    @extend_schema(parameters=[s.MonthQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[s.MonthQuerySerializer], responses={200: s.FamilyBillingSerializer})
     def get(self, request):
         year, month = self._month(request)
         report = selectors.family_billing(organization=request.principal.organization, year=year, month=month)
@@ -131,7 +131,7 @@ class FamilyBillingView(_MonthReportView):
 class TeacherPayrollView(_MonthReportView):
     """Minutes and amount per teacher for a month (local time), JSON or CSV."""
 
-    @extend_schema(parameters=[s.MonthQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[s.MonthQuerySerializer], responses={200: s.TeacherPayrollSerializer})
     def get(self, request):
         year, month = self._month(request)
         report = selectors.teacher_payroll(organization=request.principal.organization, year=year, month=month)
@@ -149,7 +149,7 @@ class StatusView(APIView):
 
     allowed_roles = DESK_ROLES
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.MonitoringStatusSerializer})
     def get(self, request):
         organization = request.principal.organization
         now = timezone.now()

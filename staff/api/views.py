@@ -3,9 +3,11 @@
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import JSONParser
 from config.api import validated as _valid
 from config.errors import DomainError, Forbidden, NotFound
 from organizations.dates import local_today
@@ -169,7 +171,7 @@ class BoardView(HotelView):
 
     allow_devices = {DeviceKind.DISPLAY}
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.BoardSerializer})
     def get(self, request, hotel_slug):
         return Response(selectors.board_snapshot(organization=self.hotel))
 
@@ -197,7 +199,7 @@ def timesheet_for_request(request, hotel, role, user) -> dict:
 class TimesheetView(HotelView):
     """Hours, overtime, half days, late arrivals and auto-closed sessions for a period (local dates)."""
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.TimesheetSerializer})
     def get(self, request, hotel_slug):
         return Response(timesheet_for_request(request, self.hotel, request.principal.role, self.actor))
 
@@ -217,8 +219,10 @@ class PusherAuthView(HotelView):
     """Sign a Pusher private-channel subscription for the hotel's own channel only."""
 
     allow_devices = {DeviceKind.DISPLAY}
+    parser_classes = [JSONParser, FormParser]  # pusher-js posts its auth request form-encoded
+    error_codes = {403: ["channel_forbidden"], 404: ["pusher_not_configured"]}
 
-    @extend_schema(request=s.PusherAuthInputSerializer, responses={200: dict})
+    @extend_schema(request=s.PusherAuthInputSerializer, responses={200: s.PusherAuthSerializer})
     def post(self, request, hotel_slug):
         if not settings.PUSHER_ENABLED:
             raise NotFound("Pusher is not configured on this server.", code="pusher_not_configured")

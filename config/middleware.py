@@ -1,0 +1,66 @@
+"""Answers given before or around any view: NUL characters refused, and JSON for every /api/ path."""
+
+import logging
+
+from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.urls import Resolver404, resolve
+
+logger = logging.getLogger(__name__)
+
+NUL_DETAIL = "Text may not contain NUL (\\u0000) characters."
+
+
+def is_api(request) -> bool:
+    return request.path_info.startswith("/api/")
+
+
+def has_nul_parameter(request) -> bool:
+    return "\x00" in request.path_info or any(
+        "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
+    ) or (
+        request.method == "POST"
+        and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
+        and any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists())
+    )
+
+
+class InputGuardMiddleware:
+    """Refuse NUL characters in the path, query and form fields (no database stores them in text), and
+    make every /api/ path answer JSON: an unknown path (a missing or extra trailing slash included)
+    answers a JSON 404 instead of a redirect or Django's HTML page, and an unexpected error a JSON 500.
+
+    Placed before CommonMiddleware, so an /api/ path is never redirected to its slash variant.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        api = is_api(request)
+        if has_nul_parameter(request):
+            if api:
+                return JsonResponse({"code": "nul_character", "detail": NUL_DETAIL}, status=400)
+            return HttpResponseBadRequest(NUL_DETAIL, content_type="text/plain")
+        if api:
+            try:
+                resolve(request.path_info)
+            except Resolver404:
+                return JsonResponse({"code": "not_found", "detail": not_found_detail(request.path_info)}, status=404)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not is_api(request):
+            return None
+        if isinstance(exception, Http404):
+            return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+        logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
+        return JsonResponse({"code": "server_error", "detail": "Something went wrong on our side."}, status=500)
+
+
+def not_found_detail(path: str) -> str:
+    other = path[:-1] if path.endswith("/") else f"{path}/"
+    try:
+        resolve(other)
+    except Resolver404:
+        return "No API endpoint at this path."
+    return f"No API endpoint at this path; did you mean {other}?"
