@@ -341,7 +341,6 @@ def gym_check_in(
     device=None,
     at: datetime | None = None,
     reason: str = "",
-    idempotency_key: str | None = None,
     gym: Gym | None = None,
 ) -> EntryResult:
     """Let `member` in through the door, or raise Refused (recorded by the engine).
@@ -364,7 +363,6 @@ def gym_check_in(
         device=device,
         actor=actor,
         metadata={"access_method": str(access_method)},
-        idempotency_key=idempotency_key,
         options={"access_method": str(access_method), "reason": reason.strip(), "gym": gym},
     )
     # Set by GymPlugin, with the member as locked and updated by the engine; absent on an idempotent replay.
