@@ -117,6 +117,8 @@ class CourtesyView(GymView):
     @extend_schema(request=s.GymCourtesyInputSerializer, responses={201: s.GymEntrySerializer})
     def post(self, request):
         data = _valid(s.GymCourtesyInputSerializer, request.data)
+        # Before anything is written: a refused caller must not leave a guest behind.
+        services.courtesy_check_allowed(actor=self.actor, role=request.principal.role)
         if data.get("user_id") is not None:
             member = services.member_get(organization=self.organization, member_id=data["user_id"])
         elif data.get("qr"):
