@@ -244,6 +244,12 @@ class FitnessClassViewSet(ManagedViewSet):
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action == "waitlist":  # other customers' ids and places: the studio's workers only
+            self.allowed_roles = WORKER_ROLES
+        return permissions
+
     @extend_schema(responses={200: s.WaitlistEntrySerializer(many=True)})
     @action(detail=True, methods=["get"])
     def waitlist(self, request, pk=None):
