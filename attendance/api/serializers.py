@@ -1,6 +1,7 @@
 """Input and output shapes of the engine's API. Inputs resolve attendees inside the caller's organization."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from rest_framework import serializers
 
 from attendance import registry, selectors
@@ -59,6 +60,14 @@ class CheckInInputSerializer(AttendeeRefSerializer):
     def validate_method(self, value):
         registry.check_method(value)
         return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        expected, at = attrs.get("expected_checkout_at"), attrs.get("at") or timezone.now()
+        if expected is not None and expected < at:
+            raise serializers.ValidationError(
+                {"expected_checkout_at": "The expected check-out cannot be before the check-in."})
+        return attrs
 
 
 class CheckOutInputSerializer(AttendeeRefSerializer):

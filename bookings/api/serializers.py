@@ -101,6 +101,13 @@ class CustomerMembershipSerializer(serializers.ModelSerializer):
         model = CustomerMembership
         fields = ["id", "customer", "plan", "active", "started_on", "ended_on"]
 
+    def validate(self, attrs):
+        started = attrs.get("started_on", getattr(self.instance, "started_on", None))
+        ended = attrs.get("ended_on", getattr(self.instance, "ended_on", None))
+        if started and ended and ended < started:
+            raise serializers.ValidationError({"ended_on": "A membership cannot end before it starts."})
+        return attrs
+
 
 class ClassPackageSerializer(serializers.ModelSerializer):
     customer = serializers.IntegerField(source="customer_id")
@@ -111,10 +118,18 @@ class ClassPackageSerializer(serializers.ModelSerializer):
         fields = ["id", "customer", "name", "classes_total", "classes_used", "classes_remaining", "price_pennies",
                   "purchased_at", "expires_at"]
         read_only_fields = ["classes_used"]
+        extra_kwargs = {"classes_total": {"min_value": 1}}
+
+    def validate_classes_total(self, value):
+        if self.instance is not None and value < self.instance.classes_used:
+            raise serializers.ValidationError(f"{self.instance.classes_used} class(es) of this package are already used.")
+        return value
 
 
 class BookingSerializer(serializers.ModelSerializer):
     class_id = serializers.IntegerField(source="fitness_class_id")
+    class_starts_at = serializers.DateTimeField(source="fitness_class.starts_at", read_only=True,
+                                                help_text="The class's current start.")
     customer_id = serializers.IntegerField()
 
     class Meta:
@@ -191,6 +206,10 @@ class PeriodSerializer(serializers.Serializer):
         if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 3 * 366:
             raise serializers.ValidationError({"end": "A report covers at most three years."})
         return attrs
+
+
+class LateArrivalsParamsSerializer(PeriodSerializer):
+    order = serializers.ChoiceField(choices=["minutes_late", "class_start"], required=False, default="minutes_late")
 
 
 class AttendanceFilterSerializer(PeriodSerializer):

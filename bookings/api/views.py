@@ -244,6 +244,12 @@ class FitnessClassViewSet(ManagedViewSet):
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action == "waitlist":  # other customers' ids and places: the studio's workers only
+            self.allowed_roles = WORKER_ROLES
+        return permissions
+
     @extend_schema(responses={200: s.WaitlistPlaceSerializer(many=True)})
     @action(detail=True, methods=["get"])
     def waitlist(self, request, pk=None):
@@ -265,7 +271,8 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
     def get_queryset(self):
         if _fake(self):
             return Booking.objects.none()
-        rows = Booking.objects.filter(organization=self.organization).order_by("class_starts_at", "id")
+        rows = (Booking.objects.filter(organization=self.organization).select_related("fitness_class")
+                .order_by("fitness_class__starts_at", "id"))
         if self.request.principal.role == Role.MEMBER:
             rows = rows.filter(customer__user=self.request.user)
         for param, lookup in (("class_id", "fitness_class_id"), ("customer_id", "customer_id"), ("status", "status")):
@@ -308,11 +315,8 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
         if outcome.booking is not None:
             return Response({"result": "booked", "booking": s.BookingSerializer(outcome.booking).data},
                             status=status.HTTP_201_CREATED)
-        position = WaitlistEntry.objects.filter(
-            fitness_class=fitness_class, status="waiting", created_at__lte=outcome.waitlist_entry.created_at,
-        ).count()
         return Response({"result": "waitlisted", "waitlist_entry": {**s.WaitlistEntrySerializer(outcome.waitlist_entry).data,
-                                                                      "position": position}},
+                                                                      "position": outcome.position}},
                         status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=s.SeriesInputSerializer, responses={201: s.SeriesSerializer})
@@ -408,11 +412,13 @@ class ReportView(StudioView, APIView):
     allowed_roles = MANAGER_ROLES
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
     filename = "report"
+    default_days = 30
+    params_serializer = s.PeriodSerializer
 
     def period(self):
-        params = _valid(s.PeriodSerializer, self.request.query_params.dict())
+        params = _valid(self.params_serializer, self.request.query_params.dict())
         end = params.get("end") or local_today(self.organization.tz)
-        start = params.get("start") or end - timedelta(days=29)
+        start = params.get("start") or end - timedelta(days=self.default_days - 1)
         return params, start, end
 
     def report(self, params, start, end) -> dict:
@@ -456,13 +462,24 @@ class CapacityReport(ReportView):
 
 @report_body(s.LateArrivalsReportSerializer)
 class LateArrivalsReport(ReportView):
+    """Late arrivals of the last 7 days by default, most minutes late first (`?order=class_start`
+    for the order of the classes); the CSV is the list of late arrivals."""
+
     filename = "late-arrivals"
+    default_days = 7
+    params_serializer = s.LateArrivalsParamsSerializer
+
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, OpenApiParameter(
+        "order", OpenApiTypes.STR, enum=list(selectors.LATE_ORDERINGS), description="Default: minutes_late (descending).",
+    )], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
 
     def report(self, params, start, end):
-        return selectors.late_arrivals(organization=self.organization, start=start, end=end)
+        return selectors.late_arrivals(organization=self.organization, start=start, end=end, order=params["order"])
 
     def table(self, report):
-        return report["by_class_type"]
+        return report["arrivals"]
 
 
 @report_body(s.TimelineReportSerializer)

@@ -25,6 +25,7 @@ from gamification.models import QR_PREFIX, AccessMethod
 from gamification.plugin import member_summary
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
+from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
 
 DOOR_DEVICES = {DeviceKind.KIOSK, DeviceKind.TERMINAL}
@@ -63,7 +64,9 @@ class CheckInView(GymView):
 
     allow_devices = DOOR_DEVICES
 
-    @extend_schema(request=s.GymCheckInInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
+    @extend_schema(request=s.GymCheckInInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer},
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request):
         data = _valid(s.GymCheckInInputSerializer, request.data)
         if data.get("qr"):
@@ -78,7 +81,7 @@ class CheckInView(GymView):
             method = AccessMethod.MANUAL
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=method, actor=self.actor, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
+            gym=self.gym,
         )
         return entry_response(entry)
 
@@ -89,7 +92,9 @@ class BiometricCheckInView(GymView):
     allowed_roles = frozenset()
     allow_devices = {DeviceKind.TERMINAL}
 
-    @extend_schema(request=s.GymBiometricInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
+    @extend_schema(request=s.GymBiometricInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer},
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request):
         data = _valid(s.GymBiometricInputSerializer, request.data)
         member = services.member_for_footprint(
@@ -97,7 +102,7 @@ class BiometricCheckInView(GymView):
         )
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=AccessMethod.BIOMETRIC, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
+            gym=self.gym,
         )
         return entry_response(entry)
 
@@ -112,6 +117,8 @@ class CourtesyView(GymView):
     @extend_schema(request=s.GymCourtesyInputSerializer, responses={201: s.GymEntrySerializer})
     def post(self, request):
         data = _valid(s.GymCourtesyInputSerializer, request.data)
+        # Before anything is written: a refused caller must not leave a guest behind.
+        services.courtesy_check_allowed(actor=self.actor, role=request.principal.role)
         if data.get("user_id") is not None:
             member = services.member_get(organization=self.organization, member_id=data["user_id"])
         elif data.get("qr"):

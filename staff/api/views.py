@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +11,7 @@ from config.api import JSONParser
 from config.api import validated as _valid
 from config.errors import DomainError, Forbidden, NotFound
 from organizations.dates import local_today
+from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import MANAGER_ROLES, WORKER_ROLES, DeviceKind, Role
 from organizations.permissions import principal_user
 from organizations.pusher_client import get_pusher
@@ -24,21 +25,7 @@ ANY_ROLE = frozenset(Role.values)
 
 
 def _clock_response(result) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return Response(s.ClockOutputSerializer.of(result), headers=headers)
-
-
-def _idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and len(key) > 80:
-        raise DomainError("Idempotency-Key is at most 80 characters.", code="invalid_idempotency_key")
-    return key
-
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", location=OpenApiParameter.HEADER, required=False,
-    description="A retry with the same key clocks once and answers the first result (header Idempotent-Replayed).",
-)
+    return Response(s.ClockOutputSerializer.of(result))
 
 
 class HotelView(APIView):
@@ -61,11 +48,11 @@ class ClockView(HotelView):
     """Toggle the caller's clock: in when off duty, out when on duty."""
 
     @extend_schema(request=s.ClockInputSerializer, responses={200: s.ClockOutputSerializer},
-                   parameters=[IDEMPOTENCY_HEADER])
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_toggle(staff=self.me(), method=data["method"], actor=self.actor,
-                                             idempotency_key=_idempotency_key(request))
+        result = services.staff_clock_toggle(staff=self.me(), method=data["method"], actor=self.actor)
         return _clock_response(result)
 
 
@@ -73,20 +60,21 @@ class ClockInView(HotelView):
     """Clock the caller in; 409 `already_on_duty` if they already are."""
 
     @extend_schema(request=s.ClockInputSerializer, responses={200: s.ClockOutputSerializer},
-                   parameters=[IDEMPOTENCY_HEADER])
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_in(staff=self.me(), method=data["method"], actor=self.actor,
-                                         idempotency_key=_idempotency_key(request))
+        result = services.staff_clock_in(staff=self.me(), method=data["method"], actor=self.actor)
         return _clock_response(result)
 
 
 class ClockOutView(HotelView):
     """Clock the caller out; 409 `not_on_duty` if they are not on duty."""
 
-    @extend_schema(request=None, responses={200: s.ClockOutputSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=None, responses={200: s.ClockOutputSerializer}, parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request, hotel_slug):
-        result = services.staff_clock_out(staff=self.me(), actor=self.actor, idempotency_key=_idempotency_key(request))
+        result = services.staff_clock_out(staff=self.me(), actor=self.actor)
         return _clock_response(result)
 
 

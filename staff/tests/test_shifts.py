@@ -10,7 +10,7 @@ from attendance import services as engine
 from attendance.models import CheckIn, Kind
 from organizations.dates import local_datetime
 from staff import services
-from staff.tasks import auto_checkout_all
+from staff.tasks import auto_checkout, auto_checkout_all
 from staff.tests.helpers import clock_events
 
 MONDAY = date(2025, 11, 17)
@@ -45,10 +45,10 @@ def test_forgotten_clock_out_is_closed_at_shift_end_plus_grace_and_mirrored(list
     assert opened.expected_checkout_at == at(hotel, MONDAY, "17:30")  # default grace: 30 min
     drain = listen("hotel-acme")
     with time_machine.travel(at(hotel, MONDAY, "17:29"), tick=False):
-        assert auto_checkout_all() == 0
+        assert auto_checkout.delay(hotel.pk).get() == 0
     with time_machine.travel(at(hotel, MONDAY, "17:31"), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
-            assert auto_checkout_all() == 1
+            assert auto_checkout_all() == 1  # one hotel queued (run at once: tasks are eager in tests)
         events = clock_events(drain())  # (inside the travel: the in-memory layer expires messages by clock)
     opened.refresh_from_db()
     worker_staff.refresh_from_db()
