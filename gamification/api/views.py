@@ -27,6 +27,7 @@ from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
 from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
+from organizations.throttles import WebhookAddressThrottle
 
 DOOR_DEVICES = {DeviceKind.KIOSK, DeviceKind.TERMINAL}
 WEBHOOK_TOLERANCE_SECONDS = 300
@@ -291,6 +292,7 @@ class StreakResetWebhookView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    throttle_classes = [WebhookAddressThrottle]
 
     @extend_schema(request=s.StreakResetInputSerializer, responses={200: s.GymStreakResetResultSerializer})
     def post(self, request):
