@@ -249,6 +249,12 @@ REST_FRAMEWORK = {
     + ([] if PRODUCTION else ["rest_framework.renderers.BrowsableAPIRenderer"]),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Guessing limits (organizations/throttles.py), counted on the shared cache.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "sign_in_username": "10/minute",
+    "sign_in_address": "30/minute",
+    "webhook_address": "30/minute",
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Attendance platform API",
     "DESCRIPTION": "Check-ins, staff clocks, gym doors, class bookings and online classes.",

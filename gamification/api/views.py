@@ -27,6 +27,7 @@ from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
 from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
+from organizations.throttles import WebhookAddressThrottle
 
 DOOR_DEVICES = {DeviceKind.KIOSK, DeviceKind.TERMINAL}
 WEBHOOK_TOLERANCE_SECONDS = 300
@@ -293,6 +294,7 @@ class StreakResetWebhookView(APIView):
     permission_classes = [AllowAny]
     error_codes = {401: ["stale_timestamp", "bad_signature"], 404: ["gym_not_configured"], 409: ["replayed"],
                    503: ["webhook_disabled"]}
+    throttle_classes = [WebhookAddressThrottle]
 
     @extend_schema(request=s.StreakResetInputSerializer, responses={200: s.GymStreakResetResultSerializer})
     def post(self, request):
