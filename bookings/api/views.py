@@ -251,7 +251,7 @@ class FitnessClassViewSet(ManagedViewSet):
         return permissions
 
     @extend_schema(responses={200: s.WaitlistPlaceSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def waitlist(self, request, pk=None):
         rows = WaitlistEntry.objects.filter(fitness_class=self.get_object(), status="waiting").order_by("created_at", "id")
         data = [{**s.WaitlistEntrySerializer(r).data, "position": i} for i, r in enumerate(rows, start=1)]
