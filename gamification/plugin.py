@@ -20,7 +20,6 @@ from attendance import events
 from attendance.exceptions import Refused
 from attendance.models import Member
 from attendance.plugins import CheckInContext, Plugin
-from config.rows import get_row, update_columns
 from gamification import streaks
 from gamification.models import AccessMethod, AccessType, ClosedDay, Gym, GymProfile, SubscriptionStatus
 from organizations.dates import local_date
@@ -68,7 +67,7 @@ class GymPlugin(Plugin):
             raise GymNotConfigured(f"{ctx.organization.name} is not set up as a gym.")
         # Read after the member's lock (a statement of its own), so a scan that waited for another
         # scan of the same member sees that scan's last_visit_at.
-        profile = get_row(GymProfile, member_id=member.pk)
+        profile = GymProfile.objects.filter(member_id=member.pk).first()
         if profile is None:
             profile, _ = GymProfile.objects.get_or_create(member=member, defaults={"organization_id": member.organization_id})
         method = ctx.options.get("access_method", AccessMethod.MANUAL)
@@ -122,7 +121,7 @@ class GymPlugin(Plugin):
         profile.last_visit_at = check_in.checked_in_at
         if access_type == AccessType.MEMBER and gym.gamification_enabled:
             fields += self._streak(ctx, gym, profile, check_in)
-        update_columns(profile, fields)
+        profile.save(update_fields=fields)
 
     def _streak(self, ctx: CheckInContext, gym: Gym, profile: GymProfile, check_in) -> list[str]:
         tz = ctx.organization.tz
