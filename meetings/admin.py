@@ -1,6 +1,5 @@
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -14,6 +13,7 @@ from meetings.models import (
     ClassSession,
     Family,
     GoogleCredential,
+    ParticipantKind,
     ParticipantLink,
     ScheduledClass,
     Student,
@@ -108,6 +108,10 @@ class MatchedFilter(admin.SimpleListFilter):
 class LinkParticipantForm(forms.Form):
     teacher = forms.ModelChoiceField(queryset=Teacher.objects.none(), required=False)
     student = forms.ModelChoiceField(queryset=Student.objects.none(), required=False)
+    scope = forms.ChoiceField(
+        choices=[("class", "This class only"), ("organization", "Every class of the organization")], initial="class",
+        required=False, widget=forms.RadioSelect, help_text="A guest's or phone's name can belong to different people in different classes.",
+    )
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
@@ -161,22 +165,29 @@ class AttendanceLogAdmin(admin.ModelAdmin):
         if not self.has_change_permission(request, log):
             return redirect("admin:index")
         form = LinkParticipantForm(request.POST or None, organization=log.organization)
+        guest = log.participant_kind != ParticipantKind.SIGNED_IN
+        if not guest:
+            del form.fields["scope"]  # a Google user id is one person everywhere
         if request.method == "POST" and form.is_valid():
             try:
                 _, matched = services.participant_link_create(
                     organization=log.organization, participant_kind=log.participant_kind, identity=log.identity,
-                    teacher=form.cleaned_data["teacher"], student=form.cleaned_data["student"], actor=request.user,
+                    teacher=form.cleaned_data["teacher"], student=form.cleaned_data["student"],
+                    class_session=log.class_session, organization_wide=form.cleaned_data.get("scope") == "organization",
+                    actor=request.user,
                 )
             except DomainError as error:
                 messages.error(request, error.detail)
             else:
                 messages.success(request, f"“{log.participant_label}” is now remembered; {matched} log(s) linked.")
                 return redirect(reverse("admin:meetings_attendancelog_changelist") + "?matched=others")
-        others = AttendanceLog.objects.filter(organization=log.organization, participant_kind=log.participant_kind)
-        others = others.filter(Q(google_user_id=log.identity) if log.google_user_id else Q(display_name=log.identity))
+        preview = {scope: services.participant_link_preview(
+            organization=log.organization, participant_kind=log.participant_kind, identity=log.identity,
+            class_session=log.class_session if scope == "class" else None,
+        ) for scope in ("class", "organization")}
         context = {
             **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Link a Meet participant",
-            "log": log, "form": form, "same_identity_logs": others.count(),
+            "log": log, "form": form, "guest": guest, "preview": preview,
         }
         return TemplateResponse(request, "meetings/admin_link_participant.html", context)
 
@@ -184,7 +195,14 @@ class AttendanceLogAdmin(admin.ModelAdmin):
 class ParticipantLinkForm(forms.ModelForm):
     class Meta:
         model = ParticipantLink
-        fields = ["organization", "participant_kind", "identity", "teacher", "student"]
+        fields = ["organization", "class_session", "participant_kind", "identity", "teacher", "student"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("participant_kind") != ParticipantKind.SIGNED_IN and not data.get("class_session"):
+            # Organization-wide guest links are made from a log's link page, after its preview.
+            raise forms.ValidationError("Name the class a guest's or phone's link holds in.")
+        return data
 
 
 @admin.register(ParticipantLink)
@@ -194,12 +212,12 @@ class ParticipantLinkAdmin(admin.ModelAdmin):
     list_filter = ["participant_kind", "organization"]
     list_select_related = ["teacher", "student", "organization", "created_by"]
     search_fields = ["identity"]
-    raw_id_fields = ["teacher", "student"]
+    raw_id_fields = ["teacher", "student", "class_session"]
 
     def save_model(self, request, obj, form, change):
         link, matched = services.participant_link_create(
             organization=obj.organization, participant_kind=obj.participant_kind, identity=obj.identity,
-            teacher=obj.teacher, student=obj.student, actor=request.user,
+            teacher=obj.teacher, student=obj.student, class_session=obj.class_session, actor=request.user,
         )
         obj.pk = link.pk
         messages.info(request, f"{matched} existing log(s) linked.")
