@@ -10,6 +10,7 @@ pytest_plugins = ["tests.fixtures"]
 
 
 def pytest_configure(config):
+    _require_chromium(config)
     from config.celery import app
 
     app.conf.task_always_eager = True
@@ -69,3 +70,17 @@ def pytest_collection_modifyitems(config, items):
     """Run browser tests last: Playwright's sync API keeps an event loop in the main thread for the
     rest of the session, and async_to_sync (WebSocket tests) refuses to run beside it."""
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; tests/fixtures.py launches the same path
+
+
+def _require_chromium(config):
+    """`make test` on a machine without Chromium stops with one sentence instead of failing each browser test."""
+    if hasattr(config, "workerinput") or "not browser" in (config.option.markexpr or "") or os.path.exists(CHROMIUM):
+        return
+    pytest.exit(
+        f"The browser tests need Chromium at {CHROMIUM}: install it (apt-get install chromium), "
+        "or leave them out with: make test PYTEST_ARGS='-m \"not browser\"'",
+        returncode=4,
+    )
