@@ -79,6 +79,7 @@ class GymMemberSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     access_type = serializers.CharField()
     subscription_status = serializers.CharField()
+    door_state = serializers.CharField(help_text="What the door applies now: active, expired, inactive, paused, cancelled, staff or courtesy.")
     expires_at = serializers.DateTimeField(allow_null=True)
     current_streak = serializers.IntegerField()
     longest_streak = serializers.IntegerField()
