@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
-from meetings.models import AttendanceLog, SyncAttempt
+from config.fields import id_integer
+from meetings.models import AttendanceLog, ClassSession, SyncAttempt
 
 
 class MonthQuerySerializer(serializers.Serializer):
@@ -9,7 +10,7 @@ class MonthQuerySerializer(serializers.Serializer):
 
 
 class LogQuerySerializer(serializers.Serializer):
-    session_id = serializers.IntegerField(min_value=1, required=False)
+    session_id = id_integer(ClassSession, required=False)
     user_email = serializers.EmailField(required=False)
 
 
