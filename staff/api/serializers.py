@@ -34,7 +34,9 @@ class ClockOutputSerializer(serializers.Serializer):
 
 
 class OnBehalfInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why the manager clocks for this person (audit log).")
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Why the manager clocks for this person (audit log); missing or blank: 400 `reason_required`.")
     at = serializers.DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
     method = serializers.ChoiceField(choices=CLOCK_METHODS, default="manual")
 
@@ -71,6 +73,10 @@ class ShiftSerializer(serializers.Serializer):
 
 class ShiftsInputSerializer(serializers.Serializer):
     shifts = ShiftSerializer(many=True)
+    effective_from = serializers.DateField(
+        required=False, write_only=True,
+        help_text="First local day of the new roster (default today; a first roster applies always). "
+                  "Days before keep the roster in force then.")
 
 
 class PeriodSerializer(serializers.Serializer):
