@@ -5,7 +5,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import serializers
 
-from config.fields import id_integer
+from config.fields import DateTimeField, id_integer
 from staff.events import iso_utc
 from staff.models import Staff
 from staff.services import CLOCK_METHODS
@@ -29,7 +29,7 @@ class ClockOutputSerializer(serializers.Serializer):
 
 class OnBehalfInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500, help_text="Why the manager clocks for this person (audit log).")
-    at = serializers.DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
+    at = DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
     method = serializers.ChoiceField(choices=CLOCK_METHODS, default="manual")
 
     def validate_at(self, value):
