@@ -4,6 +4,7 @@ from attendance import services
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, Correction, CorrectionStatus, Member, MonthlyRollup, Refusal, WeeklyShift
 from config.errors import DomainError
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 @admin.register(Member)
@@ -21,7 +22,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(OrganizationTimeZoneAdmin):
     list_display = [
         "id", "organization", "attendee_type", "attendee_id", "checked_in_at", "checked_out_at", "method",
         "source", "kind", "auto_closed", "location",
@@ -75,7 +76,7 @@ class WeeklyShiftAdmin(admin.ModelAdmin):
 
 
 @admin.register(Correction)
-class CorrectionAdmin(admin.ModelAdmin):
+class CorrectionAdmin(OrganizationTimeZoneAdmin):
     list_display = ["submitted_at", "organization", "kind", "attendee_type", "attendee_id", "status", "submitted_by", "decided_by"]
     list_filter = ["status", "kind", "organization"]
     list_select_related = ["organization", "attendee_type", "submitted_by", "decided_by"]

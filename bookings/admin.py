@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from bookings import models
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 @admin.register(models.Studio)
@@ -30,7 +31,7 @@ class ClassTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.FitnessClass)
-class FitnessClassAdmin(admin.ModelAdmin):
+class FitnessClassAdmin(OrganizationTimeZoneAdmin):
     list_display = ["class_type", "venue", "starts_at", "ends_at", "capacity_override", "cancelled_at"]
     list_select_related = ["class_type", "venue"]
     list_filter = ["organization", "class_type"]
@@ -52,14 +53,14 @@ class CustomerMembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.ClassPackage)
-class ClassPackageAdmin(admin.ModelAdmin):
+class ClassPackageAdmin(OrganizationTimeZoneAdmin):
     list_display = ["customer", "name", "classes_total", "classes_used", "expires_at"]
     raw_id_fields = ["customer"]
     list_select_related = ["customer"]
 
 
 @admin.register(models.Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(OrganizationTimeZoneAdmin):
     list_display = ["id", "fitness_class", "customer", "status", "method", "source", "class_starts_at", "was_late"]
     list_filter = ["status", "method", "source", "organization"]
     list_select_related = ["fitness_class__class_type", "customer"]

@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 
 from gamification import services
 from gamification.models import ClosedDay, Gym, GymProfile
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 class ClosedDayInline(admin.TabularInline):
@@ -41,7 +42,7 @@ class GymAdmin(admin.ModelAdmin):
 
 
 @admin.register(GymProfile)
-class GymProfileAdmin(admin.ModelAdmin):
+class GymProfileAdmin(OrganizationTimeZoneAdmin):
     list_display = ["member", "organization", "access_type", "subscription_status", "expires_at", "current_streak",
                     "longest_streak", "last_visit_at", "streak_freeze_until"]
     list_select_related = ["member", "organization"]

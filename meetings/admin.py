@@ -20,6 +20,7 @@ from meetings.models import (
     SyncAttempt,
     Teacher,
 )
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 class StudentInline(admin.TabularInline):
@@ -58,7 +59,7 @@ class StudentAdmin(PersonAdmin):
 
 
 @admin.register(ScheduledClass)
-class ScheduledClassAdmin(admin.ModelAdmin):
+class ScheduledClassAdmin(OrganizationTimeZoneAdmin):
     list_display = ["title", "organization", "teacher", "starts_at", "duration_minutes", "meet_space_name", "meet_meeting_code"]
     list_filter = ["organization"]
     list_select_related = ["organization", "teacher"]

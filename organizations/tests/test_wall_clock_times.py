@@ -74,3 +74,17 @@ def test_engine_bodies_and_filters_follow_the_same_rule(org, owner_client, membe
     skipped = owner_client.get("/api/v1/check-ins/", {"since": "2026-03-29T02:30:00"})  # Madrid skips 02:00-03:00
     assert skipped.status_code == 400
     assert owner_client.get("/api/v1/check-ins/", {"since": "2026-02-30T10:00:00"}).status_code == 400
+
+
+def test_the_admin_shows_and_reads_a_rows_times_in_its_organizations_zone(new_york_desk, client):
+    from django.contrib.auth import get_user_model
+
+    gym, desk = new_york_desk
+    desk.post("/api/v1/gym/members", {"first_name": "Nia", "expires_at": "2026-12-01T00:00:00"}, format="json")
+    profile = GymProfile.objects.get(member__first_name="Nia")
+    client.force_login(get_user_model().objects.create_superuser("root", password="pw-123456"))
+    page = client.get(f"/admin/gamification/gymprofile/{profile.pk}/change/")
+    assert page.status_code == 200
+    form = page.context["adminform"].form
+    assert form["expires_at"].value() == datetime(2026, 12, 1, 5, 0, tzinfo=UTC)
+    assert b'value="2026-12-01"' in page.content and b'value="00:00:00"' in page.content  # New York midnight
