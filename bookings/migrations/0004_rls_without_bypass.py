@@ -7,21 +7,12 @@ database role with BYPASSRLS (docs/bookings.md, "Database roles"). The class–i
 which has no organization column, admits a link when its class is visible.
 """
 
+import importlib
+
 from django.db import migrations
 
-TABLES = [
-    "bookings_studio",
-    "bookings_venue",
-    "bookings_instructor",
-    "bookings_classtype",
-    "bookings_fitnessclass",
-    "bookings_membershipplan",
-    "bookings_customermembership",
-    "bookings_classpackage",
-    "bookings_bookingseries",
-    "bookings_booking",
-    "bookings_waitlistentry",
-]
+# The same tables as 0002 (their names never change).
+TABLES = importlib.import_module("bookings.migrations.0002_row_level_security").TABLES
 LINK_TABLE = "bookings_fitnessclass_instructors"
 
 TENANT = "organization_id = NULLIF(current_setting('app.current_organization', true), '')::bigint"
