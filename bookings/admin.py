@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from bookings import models
 from organizations.admin_scoping import ScopedModelAdmin
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 @admin.register(models.Studio)
@@ -40,7 +41,7 @@ class ClassTypeAdmin(ScopedModelAdmin):
 
 
 @admin.register(models.FitnessClass)
-class FitnessClassAdmin(ScopedModelAdmin):
+class FitnessClassAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["class_type", "venue", "starts_at", "ends_at", "capacity_override", "cancelled_at"]
     list_select_related = ["class_type", "venue"]
     list_filter = ["organization", "class_type"]
@@ -68,7 +69,7 @@ class CustomerMembershipAdmin(ScopedModelAdmin):
 
 
 @admin.register(models.ClassPackage)
-class ClassPackageAdmin(ScopedModelAdmin):
+class ClassPackageAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["customer", "name", "classes_total", "classes_used", "expires_at"]
     list_filter = ["organization"]
     raw_id_fields = ["customer"]
@@ -77,7 +78,7 @@ class ClassPackageAdmin(ScopedModelAdmin):
 
 
 @admin.register(models.Booking)
-class BookingAdmin(ScopedModelAdmin):
+class BookingAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["id", "fitness_class", "customer", "status", "method", "source", "was_late"]
     list_filter = ["status", "method", "source", "organization"]
     list_select_related = ["fitness_class__class_type", "customer"]

@@ -21,6 +21,7 @@ from meetings.models import (
     Teacher,
 )
 from organizations.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 class StudentInline(ScopedTabularInline):
@@ -59,7 +60,7 @@ class StudentAdmin(PersonAdmin):
 
 
 @admin.register(ScheduledClass)
-class ScheduledClassAdmin(ScopedModelAdmin):
+class ScheduledClassAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["title", "organization", "teacher", "starts_at", "duration_minutes", "meet_space_name", "meet_meeting_code"]
     list_filter = ["organization"]
     list_select_related = ["organization", "teacher"]

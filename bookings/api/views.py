@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attendance.models import Member
-from bookings import rls, selectors, services
+from bookings import selectors, services
 from bookings.api import serializers as s
 from bookings.exceptions import BookingNotFound
 from bookings.models import (
@@ -68,11 +68,7 @@ def rows_to_csv(rows: list[dict]) -> str:
 
 
 class StudioView(PrincipalMixin):
-    """Mixin: the caller's organization, actor and device; RLS activated after the permission check."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        rls.activate(request.principal.organization)
+    """Mixin: the caller's organization, actor and device (the permission check narrows RLS to it)."""
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "organization": self.organization}

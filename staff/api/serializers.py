@@ -6,7 +6,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.fields import id_integer
+from config.fields import DateTimeField, id_integer
 from staff.events import iso_utc
 from staff.models import Staff
 from staff.services import CLOCK_METHODS
@@ -37,7 +37,7 @@ class OnBehalfInputSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default="",
         help_text="Why the manager clocks for this person (audit log); missing or blank: 400 `reason_required`.")
-    at = serializers.DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
+    at = DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
     method = serializers.ChoiceField(choices=CLOCK_METHODS, default="manual")
 
     def validate_at(self, value):
