@@ -3,6 +3,7 @@
 from django.contrib import admin
 
 from bookings import models
+from organizations.admin_timezone import OrganizationTimeZoneMixin
 
 
 @admin.register(models.Studio)
@@ -30,13 +31,17 @@ class ClassTypeAdmin(admin.ModelAdmin):
 
 
 @admin.register(models.FitnessClass)
-class FitnessClassAdmin(admin.ModelAdmin):
-    list_display = ["class_type", "venue", "starts_at", "ends_at", "capacity_override", "cancelled_at"]
-    list_select_related = ["class_type", "venue"]
+class FitnessClassAdmin(OrganizationTimeZoneMixin, admin.ModelAdmin):
+    list_display = ["class_type", "venue", "local_start", "capacity_override", "cancelled_at"]
+    list_select_related = ["class_type", "venue", "organization"]
     list_filter = ["organization", "class_type"]
     date_hierarchy = "starts_at"
     filter_horizontal = ["instructors"]
     show_full_result_count = False
+
+    @admin.display(description="starts (studio time)", ordering="starts_at")
+    def local_start(self, fitness_class):
+        return self.local_time(fitness_class.starts_at, fitness_class.organization)
 
 
 @admin.register(models.MembershipPlan)
