@@ -42,13 +42,17 @@ class ClassTypeAdmin(ScopedModelAdmin):
 
 @admin.register(models.FitnessClass)
 class FitnessClassAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
-    list_display = ["class_type", "venue", "starts_at", "ends_at", "capacity_override", "cancelled_at"]
-    list_select_related = ["class_type", "venue"]
+    list_display = ["class_type", "venue", "local_start", "capacity_override", "cancelled_at"]
+    list_select_related = ["class_type", "venue", "organization"]
     list_filter = ["organization", "class_type"]
     date_hierarchy = "starts_at"
     filter_horizontal = ["instructors"]
     search_fields = ["class_type__name", "venue__name", "instructors__name"]
     show_full_result_count = False
+
+    @admin.display(description="starts (studio time)", ordering="starts_at")
+    def local_start(self, fitness_class):
+        return self.local_time(fitness_class.starts_at, fitness_class.organization)
 
 
 @admin.register(models.MembershipPlan)

@@ -61,13 +61,17 @@ class StudentAdmin(PersonAdmin):
 
 @admin.register(ScheduledClass)
 class ScheduledClassAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
-    list_display = ["title", "organization", "teacher", "starts_at", "duration_minutes", "meet_space_name", "meet_meeting_code"]
+    list_display = ["title", "organization", "teacher", "local_start", "duration_minutes", "meet_space_name", "meet_meeting_code"]
     list_filter = ["organization"]
     list_select_related = ["organization", "teacher"]
     search_fields = ["title", "meet_space_name", "meet_meeting_code"]
     autocomplete_fields = ["teacher", "students"]
     date_hierarchy = "starts_at"
     show_full_result_count = False
+
+    @admin.display(description="starts (academy time)", ordering="starts_at")
+    def local_start(self, scheduled_class):
+        return self.local_time(scheduled_class.starts_at, scheduled_class.organization)
 
 
 @admin.register(ClassSession)
