@@ -33,6 +33,7 @@ DEFAULT_OPTIONS = {
     "auto_checkout_grace_minutes": 30,  # after the shift's end, a forgotten clock-out is closed
     "max_session_hours": 16,  # without a matching shift, close a forgotten clock-out after this
     "standard_day_hours": 8,  # overtime threshold per day for staff with no weekly schedule
+    "early_clock_in_minutes": 30,  # a clock-in this long before a shift starts is still "on shift"
 }
 
 

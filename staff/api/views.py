@@ -21,9 +21,13 @@ from staff.exports import csv_filename, timesheet_csv
 ANY_ROLE = frozenset(Role.values)
 
 
-def _clock_response(result) -> Response:
+def _clock_response(result, staff) -> Response:
     headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return Response(s.ClockOutputSerializer.of(result), headers=headers)
+    body = s.ClockOutputSerializer.of(result)
+    warning = selectors.shift_warning(staff=staff, at=result.clock_time) if result.action == "clock_in" else None
+    if warning:
+        body["shift_warning"] = warning
+    return Response(body, headers=headers)
 
 
 def _idempotency_key(request) -> str | None:
@@ -62,9 +66,10 @@ class ClockView(HotelView):
                    parameters=[IDEMPOTENCY_HEADER])
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_toggle(staff=self.me(), method=data["method"], actor=self.actor,
+        staff = self.me()
+        result = services.staff_clock_toggle(staff=staff, method=data["method"], actor=self.actor,
                                              idempotency_key=_idempotency_key(request))
-        return _clock_response(result)
+        return _clock_response(result, staff)
 
 
 class ClockInView(HotelView):
@@ -74,9 +79,10 @@ class ClockInView(HotelView):
                    parameters=[IDEMPOTENCY_HEADER])
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_in(staff=self.me(), method=data["method"], actor=self.actor,
+        staff = self.me()
+        result = services.staff_clock_in(staff=staff, method=data["method"], actor=self.actor,
                                          idempotency_key=_idempotency_key(request))
-        return _clock_response(result)
+        return _clock_response(result, staff)
 
 
 class ClockOutView(HotelView):
@@ -84,8 +90,9 @@ class ClockOutView(HotelView):
 
     @extend_schema(request=None, responses={200: s.ClockOutputSerializer}, parameters=[IDEMPOTENCY_HEADER])
     def post(self, request, hotel_slug):
-        result = services.staff_clock_out(staff=self.me(), actor=self.actor, idempotency_key=_idempotency_key(request))
-        return _clock_response(result)
+        staff = self.me()
+        result = services.staff_clock_out(staff=staff, actor=self.actor, idempotency_key=_idempotency_key(request))
+        return _clock_response(result, staff)
 
 
 class MeView(HotelView):
