@@ -36,6 +36,7 @@ DEFAULT_OPTIONS = {
     "max_session_hours": 16,  # without a matching shift, close a forgotten clock-out after this
     "standard_day_hours": 8,  # overtime threshold per day for staff with no weekly schedule
     "paid_breaks": False,  # a gap between two sessions of one shift day counts as worked time
+    "early_clock_in_minutes": 30,  # a clock-in this long before a shift starts is still "on shift"
 }
 
 

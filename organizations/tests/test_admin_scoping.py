@@ -70,6 +70,7 @@ def test_manager_lists_searches_and_opens_only_their_rows(rows, manager):
         assert f'"{url(model, "change", mine.pk)}"' in html, model
         assert f'"{url(model, "change", theirs.pk)}"' not in html, model
 
+        assert 'id="searchbar"' in html, f"{model.__name__}'s list has no search"
         found = client.get(url(model, "changelist"), {"q": "bravo"})
         assert found.status_code == 200, model
         assert f'"{url(model, "change", theirs.pk)}"' not in found.content.decode(), model

@@ -27,6 +27,8 @@ class ClockOutputSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     is_on_duty = serializers.BooleanField()
     clock_time = serializers.CharField(help_text="ISO 8601 UTC with milliseconds, e.g. 2025-11-22T14:30:00.000Z")
+    shift_warning = serializers.CharField(required=False,
+                                          help_text="Only on a clock-in outside the person's weekly shift: what to tell them.")
 
     @staticmethod
     def of(result) -> dict:

@@ -65,7 +65,12 @@
       load();
       return;
     }
-    if (data.is_on_duty && !wasOn) { state.onDuty[data.staff_id] = data.clock_time; department(person.department).on_duty++; }
+    if (data.is_on_duty && !wasOn) {
+      state.onDuty[data.staff_id] = data.clock_time;
+      department(person.department).on_duty++;
+      delete person.shift_warning;
+      setTimeout(load, 1000);  // the snapshot says whether this clock-in was outside the person's shift
+    }
     if (!data.is_on_duty && wasOn) { delete state.onDuty[data.staff_id]; department(person.department).on_duty--; }
     state.recent.unshift(person);
     state.recent = state.recent.slice(0, RECENT);
@@ -84,6 +89,11 @@
       var when = el("span", "person-since", "since " + timeFmt.format(new Date(since)));
       when.appendChild(el("span", "person-for", " · " + duration(since)));
       li.appendChild(when);
+      if (p.shift_warning) {
+        li.classList.add("off-shift");
+        li.appendChild(el("span", "person-flag", "⚠ outside shift"));
+        li.title = p.shift_warning;
+      }
       return li;
     }));
     document.getElementById("nobody").hidden = ids.length > 0;
