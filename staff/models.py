@@ -26,7 +26,8 @@ class Staff(AttendeeMixin):
     last_name = models.CharField(max_length=100, blank=True)
     department = models.CharField(max_length=60, blank=True, help_text="Front desk, Housekeeping, Kitchen, …")
     position = models.CharField(max_length=100, blank=True)
-    hourly_rate = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"))
+    hourly_rate = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"),
+                                      help_text="The rate in force now; earlier ones are PastRate rows.")
     is_active = models.BooleanField(default=True, help_text="Inactive staff cannot clock in.")
     is_on_duty = models.BooleanField(default=False, editable=False)
     last_clock_in = models.DateTimeField(null=True, blank=True, editable=False)
@@ -56,3 +57,23 @@ class Staff(AttendeeMixin):
 
     def attendance_name(self) -> str:
         return self.full_name
+
+
+class PastRate(models.Model):
+    """An hourly rate that applied until (and including) the local day `until`. The rate of a day is
+    the PastRate with the earliest `until` on or after it, else the staff member's current rate; written
+    only by staff.services.staff_rate_set, so a rate change never reprices days already worked."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="past_rates")
+    hourly_rate = models.DecimalField(max_digits=8, decimal_places=2)
+    until = models.DateField()
+
+    class Meta:
+        ordering = ["staff", "until"]
+        constraints = [
+            models.UniqueConstraint(fields=["staff", "until"], name="one_past_rate_per_day"),
+            models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="past_rate_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.hourly_rate} until {self.until}"

@@ -7,10 +7,11 @@ event `clock-status-updated` on `hotel-{slug}` is sent after commit.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from attendance import registry, schedules
@@ -19,11 +20,12 @@ from attendance.exceptions import Refused
 from attendance.models import CheckIn, WeeklyShift
 from attendance.plugins import CheckInContext
 from config.errors import DomainError
+from organizations.dates import local_today
 from organizations.models import Organization
 from organizations.realtime import broadcast
 from organizations.services import audit_log_record
 from staff.events import CLOCK_EVENT, clock_payload, hotel_channel
-from staff.models import Staff
+from staff.models import PastRate, Staff
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,7 @@ DEFAULT_OPTIONS = {
     "auto_checkout_grace_minutes": 30,  # after the shift's end, a forgotten clock-out is closed
     "max_session_hours": 16,  # without a matching shift, close a forgotten clock-out after this
     "standard_day_hours": 8,  # overtime threshold per day for staff with no weekly schedule
+    "paid_breaks": False,  # a gap between two sessions of one shift day counts as worked time
 }
 
 
@@ -223,10 +226,16 @@ def staff_auto_checkout(*, organization: Organization, now: datetime | None = No
 # --- weekly schedule ----------------------------------------------------------------------------
 
 
-def staff_shifts_set(*, staff: Staff, shifts: list[dict], actor=None) -> list[WeeklyShift]:
-    """Replace the staff member's weekly schedule. Each shift: weekday (0=Mon), start_time, end_time.
+def staff_shifts_set(
+    *, staff: Staff, shifts: list[dict], actor=None, effective_from: date | None = None,
+) -> list[WeeklyShift]:
+    """Replace the staff member's weekly schedule from the local day `effective_from` (default: today,
+    or always for a first roster). Each shift: weekday (0=Mon), start_time, end_time.
 
-    An end at or before the start ends the next day (an overnight shift belongs to the day it starts).
+    Rosters are effective-dated: shifts in force before that day end the day before and keep
+    classifying (and costing) the days they covered; shifts that would only start on or after it are
+    dropped. An end at or before the start ends the next day (an overnight shift belongs to the day
+    it starts).
     """
     weekdays = [s["weekday"] for s in shifts]
     if len(weekdays) != len(set(weekdays)):
@@ -240,15 +249,52 @@ def staff_shifts_set(*, staff: Staff, shifts: list[dict], actor=None) -> list[We
             raise DomainError("A shift cannot start and end at the same time.", code="empty_shift")
     ct = registry.content_type_for(Staff)
     with transaction.atomic():
-        WeeklyShift.objects.filter(attendee_type=ct, attendee_id=staff.pk).delete()
+        engine.attendee_get_for_update(staff)  # one roster change of a person at a time
+        rows = WeeklyShift.objects.filter(attendee_type=ct, attendee_id=staff.pk)
+        if effective_from is None and rows.exists():
+            effective_from = local_today(staff.organization.tz)
+        if effective_from is not None:
+            rows.filter(valid_from__gte=effective_from).delete()
+            rows.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=effective_from)).update(
+                valid_until=effective_from - timedelta(days=1))
         created = WeeklyShift.objects.bulk_create(
             WeeklyShift(organization=staff.organization, attendee_type=ct, attendee_id=staff.pk, weekday=s["weekday"],
-                        start_time=s["start_time"], end_time=s["end_time"])
+                        start_time=s["start_time"], end_time=s["end_time"], valid_from=effective_from)
             for s in sorted(shifts, key=lambda s: s["weekday"])
         )
         audit_log_record(
             organization=staff.organization, action="staff.shifts_set", actor=actor, target=staff,
-            data={"shifts": [{"weekday": s["weekday"], "start_time": s["start_time"].isoformat(),
+            data={"effective_from": effective_from.isoformat() if effective_from else None,
+                  "shifts": [{"weekday": s["weekday"], "start_time": s["start_time"].isoformat(),
                               "end_time": s["end_time"].isoformat()} for s in shifts]},
         )
     return created
+
+
+def staff_rate_set(*, staff: Staff, hourly_rate: Decimal, actor=None, effective_from: date | None = None) -> Staff:
+    """Change the hourly rate from the local day `effective_from` (default today); days before keep the
+    rate in force then (a PastRate row). Refused `rate_backdated` before the last change, and
+    `rate_in_future` after today: only the rate in force now lives on the staff row."""
+    today = local_today(staff.organization.tz)
+    effective_from = effective_from or today
+    if hourly_rate < 0:
+        raise DomainError("The hourly rate cannot be negative.", code="invalid_rate")
+    if effective_from > today:
+        raise DomainError("A rate takes effect today at the latest.", code="rate_in_future")
+    with transaction.atomic():
+        locked = engine.attendee_get_for_update(staff)
+        last = PastRate.objects.filter(staff=locked).order_by("-until").first()
+        if last is not None and effective_from <= last.until:
+            raise DomainError(f"The rate was already changed from {last.until + timedelta(days=1)}; a change "
+                              "cannot reach back before it.", code="rate_backdated")
+        previous = locked.hourly_rate
+        old_rate_days_end = effective_from - timedelta(days=1)
+        if previous != hourly_rate and (last is None or old_rate_days_end > last.until):
+            PastRate.objects.create(staff=locked, hourly_rate=previous, until=old_rate_days_end)
+        Staff.objects.filter(pk=locked.pk).update(hourly_rate=hourly_rate)
+        audit_log_record(
+            organization=staff.organization, action="staff.rate_set", actor=actor, target=locked,
+            data={"from": str(previous), "to": str(hourly_rate), "effective_from": effective_from.isoformat()},
+        )
+    staff.hourly_rate = hourly_rate
+    return staff

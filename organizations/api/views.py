@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from organizations.models import MANAGER_ROLES, DeviceKey, DeviceKind, Role
 from organizations.permissions import principal_user
 from organizations.services import device_key_create, device_key_revoke
+from organizations.throttles import SIGN_IN_THROTTLES
 
 
 class TokenInputSerializer(serializers.Serializer):
@@ -57,6 +58,7 @@ class TokenView(APIView):
     authentication_classes = []
     permission_classes = []
     error_codes = {400: ["invalid_credentials"]}
+    throttle_classes = SIGN_IN_THROTTLES
 
     @extend_schema(request=TokenInputSerializer, responses={200: TokenSerializer})
     def post(self, request):

@@ -6,7 +6,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.fields import id_integer
 from staff.events import iso_utc
+from staff.models import Staff
 from staff.services import CLOCK_METHODS
 
 MAX_PERIOD_DAYS = 366
@@ -32,7 +34,9 @@ class ClockOutputSerializer(serializers.Serializer):
 
 
 class OnBehalfInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, help_text="Why the manager clocks for this person (audit log).")
+    reason = serializers.CharField(
+        max_length=500, required=False, allow_blank=True, default="",
+        help_text="Why the manager clocks for this person (audit log); missing or blank: 400 `reason_required`.")
     at = serializers.DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
     method = serializers.ChoiceField(choices=CLOCK_METHODS, default="manual")
 
@@ -69,12 +73,16 @@ class ShiftSerializer(serializers.Serializer):
 
 class ShiftsInputSerializer(serializers.Serializer):
     shifts = ShiftSerializer(many=True)
+    effective_from = serializers.DateField(
+        required=False, write_only=True,
+        help_text="First local day of the new roster (default today; a first roster applies always). "
+                  "Days before keep the roster in force then.")
 
 
 class PeriodSerializer(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First local date (default: first of this month).")
     end = serializers.DateField(required=False, help_text="Last local date, included (default: today).")
-    staff_id = serializers.IntegerField(required=False, help_text="One staff member (managers; staff see only themselves).")
+    staff_id = id_integer(Staff, required=False, help_text="One staff member (managers; staff see only themselves).")
 
     def validate(self, attrs):
         start, end = attrs.get("start"), attrs.get("end")

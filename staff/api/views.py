@@ -139,7 +139,8 @@ class ShiftsView(HotelView):
         from attendance.models import WeeklyShift
         from staff.models import Staff
 
-        rows = WeeklyShift.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk)
+        rows = WeeklyShift.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk,
+                                          valid_until__isnull=True)
         return {"staff_id": staff.pk, "shifts": s.ShiftSerializer(rows.order_by("weekday"), many=True).data}
 
     @extend_schema(responses={200: s.ShiftsInputSerializer})
@@ -150,7 +151,8 @@ class ShiftsView(HotelView):
     def put(self, request, hotel_slug, staff_id):
         data = _valid(s.ShiftsInputSerializer, request.data)
         staff = selectors.staff_get(organization=self.hotel, staff_id=staff_id)
-        services.staff_shifts_set(staff=staff, shifts=data["shifts"], actor=self.actor)
+        services.staff_shifts_set(staff=staff, shifts=data["shifts"], actor=self.actor,
+                                  effective_from=data.get("effective_from"))
         return Response(self._shifts(staff))
 
 

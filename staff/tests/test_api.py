@@ -89,7 +89,7 @@ def test_anonymous_is_401(worker_staff):
 
 def test_manager_clocks_in_and_out_on_behalf_with_an_audit_record(owner_client, owner, worker_staff):
     missing = owner_client.post(url("acme", f"staff/{worker_staff.pk}/clock-in/"), {}, format="json")
-    assert missing.status_code == 400 and missing.json()["code"] == "invalid"
+    assert missing.status_code == 400 and missing.json()["code"] == "reason_required"  # as documented
 
     started = datetime.now(UTC) - timedelta(hours=2)
     response = owner_client.post(url("acme", f"staff/{worker_staff.pk}/clock-in/"),
