@@ -277,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "BookingMethodEnum": "bookings.models.BookingMethod",
         "ClockMethodEnum": "staff.services.CLOCK_METHODS",
         "BookingStatusEnum": "bookings.models.BookingStatus",
+        "WaitlistStatusEnum": "bookings.models.WaitlistStatus",
         "AttendanceActionEnum": "attendance.api.serializers.ACTIONS",
     },
 }

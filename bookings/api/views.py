@@ -25,6 +25,7 @@ from bookings.exceptions import BookingNotFound
 from bookings.models import (
     Booking,
     BookingSource,
+    BookingStatus,
     ClassPackage,
     ClassType,
     CustomerMembership,
@@ -33,6 +34,7 @@ from bookings.models import (
     MembershipPlan,
     Venue,
     WaitlistEntry,
+    WaitlistStatus,
 )
 from config.api import Pagination
 from config.api import validated as _valid
@@ -206,6 +208,7 @@ class ClassPackageViewSet(_CustomerOwnedViewSet):
     serializer_class = s.ClassPackageSerializer
 
 
+@extend_schema_view(list=extend_schema(parameters=PERIOD_PARAMETERS[:2]))
 class FitnessClassViewSet(ManagedViewSet):
     """Classes; `?date=YYYY-MM-DD` lists one local day, `?start=&end=` a range (default: today on)."""
 
@@ -261,6 +264,11 @@ class FitnessClassViewSet(ManagedViewSet):
 # --- bookings, waitlist, series, check-in -------------------------------------------------------
 
 
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("class_id", int, description="Only this class's bookings."),
+    OpenApiParameter("customer_id", int, description="Only this customer's bookings."),
+    OpenApiParameter("status", str, enum=BookingStatus.values),
+]))
 class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Bookings. Desk roles book for anyone; a customer (role member) books for their own record."""
 
@@ -351,6 +359,10 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return row
 
 
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("class_id", int, description="Only this class's entries."),
+    OpenApiParameter("status", str, enum=WaitlistStatus.values),
+]))
 class WaitlistViewSet(StudioView, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Waitlist entries. The desk sees all; a customer sees (and leaves) their own."""
 
@@ -485,7 +497,9 @@ class LateArrivalsReport(ReportView):
         return report["arrivals"]
 
 
-@report_body(s.TimelineReportSerializer)
+@report_body(s.TimelineReportSerializer, parameters=[
+    OpenApiParameter("granularity", str, enum=["day", "week", "month"], description="Default: day."),
+])
 class TimelineReport(ReportView):
     filename = "timeline"
 
@@ -524,7 +538,9 @@ class PeakHoursReport(ReportView):
         return report["cells"]
 
 
-@report_body(s.EngagementReportSerializer)
+@report_body(s.EngagementReportSerializer, parameters=[
+    OpenApiParameter("lapsed_days", int, description="Days without a class that make a customer lapsed."),
+])
 class EngagementReport(ReportView):
     filename = "engagement"
     csv_columns = ["customer_id", "name", "last_attended"]  # the lapsed customers

@@ -219,7 +219,11 @@ class PusherAuthView(HotelView):
     parser_classes = [JSONParser, FormParser]  # pusher-js posts its auth request form-encoded
     error_codes = {403: ["channel_forbidden"], 404: ["pusher_not_configured"]}
 
-    @extend_schema(request=s.PusherAuthInputSerializer, responses={200: s.PusherAuthSerializer})
+    @extend_schema(
+        # pusher-js posts the same fields form-encoded; the schema declares JSON only, since generated
+        # clients cannot take one body under two media types.
+        request={"application/json": s.PusherAuthInputSerializer}, responses={200: s.PusherAuthSerializer},
+    )
     def post(self, request, hotel_slug):
         if not settings.PUSHER_ENABLED:
             raise NotFound("Pusher is not configured on this server.", code="pusher_not_configured")
