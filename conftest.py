@@ -69,3 +69,10 @@ def pytest_collection_modifyitems(config, items):
     """Run browser tests last: Playwright's sync API keeps an event loop in the main thread for the
     rest of the session, and async_to_sync (WebSocket tests) refuses to run beside it."""
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_the_schema(settings):
+    """Every /api/ response a test receives must be one the OpenAPI schema declares (tests/contract)."""
+    settings.MIDDLEWARE = ["tests.contract.validation.SchemaValidationMiddleware", *settings.MIDDLEWARE]
+    yield

@@ -99,11 +99,11 @@ def build(slug: str, days: int, per_day: int, customers: int, first_day: date):
         total += common.sql(
             """
             INSERT INTO bookings_booking (
-                organization_id, fitness_class_id, customer_id, status, method, source, class_starts_at, booked_at,
+                organization_id, fitness_class_id, customer_id, status, method, source, booked_at,
                 cancelled_at, checked_in_at, minutes_late, was_late, amount_paid_pennies, refunded_pennies,
                 promoted_from_waitlist)
             SELECT %(org)s, c.id, %(lo)s + ((c.id * 37 + i * 101) %% %(customers)s), b.status, b.method, 'web',
-                   c.starts_at, c.starts_at - interval '2 days',
+                   c.starts_at - interval '2 days',
                    CASE WHEN b.status IN ('cancelled', 'late_cancelled') THEN c.starts_at - interval '1 day' END,
                    CASE WHEN b.status = 'attended' THEN c.starts_at + b.late * interval '1 minute' END,
                    b.late, b.late > 5,

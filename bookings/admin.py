@@ -60,11 +60,11 @@ class ClassPackageAdmin(admin.ModelAdmin):
 
 @admin.register(models.Booking)
 class BookingAdmin(admin.ModelAdmin):
-    list_display = ["id", "fitness_class", "customer", "status", "method", "source", "class_starts_at", "was_late"]
+    list_display = ["id", "fitness_class", "customer", "status", "method", "source", "was_late"]
     list_filter = ["status", "method", "source", "organization"]
     list_select_related = ["fitness_class__class_type", "customer"]
     raw_id_fields = ["fitness_class", "customer", "package", "membership", "series"]
-    date_hierarchy = "class_starts_at"
+    date_hierarchy = "fitness_class__starts_at"
     show_full_result_count = False
     search_fields = ["customer__first_name", "customer__last_name", "customer__email"]
 

@@ -133,7 +133,7 @@ def _book_future(org, future, customers, rng, now) -> tuple[int, int, int]:
 def _cancel_some(org, future, now) -> None:
     # A few cancellations (some late) to show promotions from the waitlist, and one cancelled class.
     for booking in list(Booking.objects.filter(organization=org, status=BookingStatus.REGISTERED,
-                                               class_starts_at__gt=now).order_by("id")[:: 17]):
+                                               fitness_class__starts_at__gt=now).order_by("id")[:: 17]):
         try:
             services.booking_cancel(organization=org, booking=booking)
         except DomainError:
@@ -157,7 +157,7 @@ def _past_booking(org, cls, person, rng, *, ended: bool) -> Booking:
     booked_at = cls.starts_at - timedelta(hours=rng.randint(49, 240))
     return Booking(
         organization=org, fitness_class=cls, customer=person, status=status, method=method,
-        source=rng.choice(["web", "web", "mobile_app", "kiosk", "staff", "api"]), class_starts_at=cls.starts_at,
+        source=rng.choice(["web", "web", "mobile_app", "kiosk", "staff", "api"]),
         booked_at=booked_at,
         cancelled_at=cls.starts_at - timedelta(hours=rng.randint(1, 11) if status == BookingStatus.LATE_CANCELLED
                                                else rng.randint(13, 48)) if status in (BookingStatus.CANCELLED, BookingStatus.LATE_CANCELLED) else None,

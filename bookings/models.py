@@ -141,6 +141,11 @@ class CustomerMembership(models.Model):
     class Meta:
         ordering = ["-started_on", "-id"]
         indexes = [models.Index(fields=["customer", "active"], name="customer_membership_active")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")), name="membership_ends_after_start"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.customer} on {self.plan}"
@@ -165,6 +170,7 @@ class ClassPackage(models.Model):
         ordering = ["expires_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(classes_used__lte=models.F("classes_total")), name="package_not_overused"),
+            models.CheckConstraint(condition=Q(classes_total__gte=1), name="package_has_classes"),
         ]
 
     def __str__(self) -> str:
@@ -230,7 +236,7 @@ class BookingSeries(models.Model):
 
 
 class Booking(models.Model):
-    """A customer's place in a class. `class_starts_at` copies the class start for fast reports."""
+    """A customer's place in a class. The class's time is read through `fitness_class`, never copied."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     fitness_class = models.ForeignKey(FitnessClass, on_delete=models.CASCADE, related_name="bookings")
@@ -238,7 +244,6 @@ class Booking(models.Model):
     status = models.CharField(max_length=16, choices=BookingStatus.choices, default=BookingStatus.REGISTERED)
     method = models.CharField(max_length=16, choices=BookingMethod.choices)
     source = models.CharField(max_length=16, choices=BookingSource.choices, default=BookingSource.WEB)
-    class_starts_at = models.DateTimeField()
     booked_at = models.DateTimeField(default=timezone.now)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
@@ -255,7 +260,7 @@ class Booking(models.Model):
     promoted_from_waitlist = models.BooleanField(default=False)
 
     class Meta:
-        ordering = ["class_starts_at", "id"]
+        ordering = ["fitness_class__starts_at", "id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["fitness_class", "customer"],
@@ -264,11 +269,9 @@ class Booking(models.Model):
             ),
         ]
         indexes = [
-            # Reports: one index range scan per period (status read from the index).
-            models.Index(fields=["organization", "class_starts_at", "status"], name="booking_org_start"),
+            # Reports: the period's classes (class_org_start), then their bookings with status from this index.
             models.Index(fields=["fitness_class", "status", "organization"], name="booking_class_status"),
-            models.Index(fields=["customer", "class_starts_at"], name="booking_customer_start"),
-            models.Index(fields=["class_starts_at"], condition=Q(status="registered"), name="booking_registered_start"),
+            models.Index(fields=["fitness_class"], condition=Q(status="registered"), name="booking_registered_class"),
         ]
 
     def __str__(self) -> str:

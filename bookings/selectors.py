@@ -13,13 +13,21 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.db.models.functions import Coalesce, TruncDay, TruncMonth, TruncWeek
 from django.utils import timezone
 
 from attendance.models import Member
-from bookings.models import Booking, BookingMethod, BookingStatus, CustomerMembership, FitnessClass, Instructor
-from organizations.dates import local_date, period_bounds
+from bookings.models import (
+    COUNTED_STATUSES,
+    Booking,
+    BookingMethod,
+    BookingStatus,
+    CustomerMembership,
+    FitnessClass,
+    Instructor,
+)
+from organizations.dates import local_date, month_start, next_month, period_bounds
 from organizations.models import Organization
 
 A = BookingStatus
@@ -50,7 +58,11 @@ def ratio(part: int, whole: int, digits: int = 2) -> float | None:
 
 
 def bookings_in(organization: Organization, p: Period):
-    return Booking.objects.filter(organization=organization, class_starts_at__gte=p.lo, class_starts_at__lt=p.hi)
+    """Bookings of the classes starting in the period (the class's current start: a rescheduled
+    class takes its bookings with it)."""
+    return Booking.objects.filter(
+        organization=organization, fitness_class__starts_at__gte=p.lo, fitness_class__starts_at__lt=p.hi
+    )
 
 
 def held_classes(organization: Organization, p: Period, now: datetime):
@@ -60,8 +72,8 @@ def held_classes(organization: Organization, p: Period, now: datetime):
 
 
 def _status_counts() -> dict:
-    # Counting the (never null) status column lets PostgreSQL answer from the
-    # (organization, class_starts_at, status) index alone: an index-only scan.
+    # Counting the (never null) status column lets PostgreSQL read it from the
+    # (fitness_class, status, organization) index alone.
     return {
         "total": Count("status"),
         "registered": Count("status", filter=Q(status=A.REGISTERED)),
@@ -72,9 +84,13 @@ def _status_counts() -> dict:
     }
 
 
+def settled(row: dict) -> int:
+    """The one denominator of every attendance and no-show rate."""
+    return row["attended"] + row["no_shows"] + row["late_cancellations"]
+
+
 def _rates(row: dict) -> dict:
-    settled = row["attended"] + row["no_shows"] + row["late_cancellations"]
-    return {"attendance_rate": pct(row["attended"], settled), "no_show_rate": pct(row["no_shows"], settled)}
+    return {"attendance_rate": pct(row["attended"], settled(row)), "no_show_rate": pct(row["no_shows"], settled(row))}
 
 
 # --- statistics ---------------------------------------------------------------------------------
@@ -116,11 +132,12 @@ def _per_class_counts(held) -> dict[int, dict]:
 
 
 EMPTY_COUNTS = {"bookings": 0, "registered": 0, "attended": 0, "no_shows": 0, "cancellations": 0, "late_cancellations": 0}
+GROUP_COUNTS = ("bookings", "attended", "no_shows", "late_cancellations")
 
 
 def capacity(*, organization: Organization, start: date, end: date, now: datetime | None = None) -> dict:
     """Per class type and venue, over held classes: classes, places, bookings (not early-cancelled),
-    attended, attendance rate and utilisation (attended / places)."""
+    attended, attendance and no-show rates (of settled bookings) and utilisation (attended / places)."""
     now = now or timezone.now()
     p = period(organization, start, end)
     held = held_classes(organization, p, now)
@@ -129,18 +146,19 @@ def capacity(*, organization: Organization, start: date, end: date, now: datetim
     for c in held.values("id", "class_type_id", "class_type__name", "venue_id", "venue__name",
                          places=Coalesce("capacity_override", "venue__capacity")):
         key = (c["class_type__name"], c["venue__name"], c["class_type_id"], c["venue_id"])
-        g = groups.setdefault(key, {"classes": 0, "places": 0, "bookings": 0, "attended": 0})
+        g = groups.setdefault(key, {"classes": 0, "places": 0, **{k: 0 for k in GROUP_COUNTS}})
         b = counts.get(c["id"], EMPTY_COUNTS)
         g["classes"] += 1
         g["places"] += c["places"]
-        g["bookings"] += b["bookings"]
-        g["attended"] += b["attended"]
+        for k in GROUP_COUNTS:
+            g[k] += b[k]
     rows = []
     for (type_name, venue_name, type_id, venue_id), g in sorted(groups.items()):
         rows.append({
             "class_type_id": type_id, "class_type": type_name, "venue_id": venue_id, "venue": venue_name,
             "classes": g["classes"], "places": g["places"], "bookings": g["bookings"], "attended": g["attended"],
-            "attendance_rate": pct(g["attended"], g["bookings"]), "utilisation": pct(g["attended"], g["places"]),
+            "no_shows": g["no_shows"], "late_cancellations": g["late_cancellations"], **_rates(g),
+            "utilisation": pct(g["attended"], g["places"]),
             "booked_utilisation": pct(g["bookings"], g["places"]),
         })
     return {"period": p.as_dict(), "rows": rows}
@@ -151,8 +169,16 @@ def capacity(*, organization: Organization, start: date, end: date, now: datetim
 LATE_BUCKETS = [("0", 0, 0), ("1-5", 1, 5), ("6-10", 6, 10), ("11-15", 11, 15), ("16+", 16, None)]
 
 
-def late_arrivals(*, organization: Organization, start: date, end: date) -> dict:
-    """Attended bookings: how many arrived late (past the grace period), how late, per class type."""
+LATE_ORDERINGS = {
+    "minutes_late": ("-minutes_late", "fitness_class__starts_at", "id"),
+    "class_start": ("fitness_class__starts_at", "id"),
+}
+LATE_LIST_LIMIT = 500
+
+
+def late_arrivals(*, organization: Organization, start: date, end: date, order: str = "minutes_late") -> dict:
+    """Attended bookings: how many arrived late (past the grace period), how late, per class type, and
+    the late arrivals themselves, most minutes late first (or by class start with order="class_start")."""
     p = period(organization, start, end)
     attended = bookings_in(organization, p).filter(status=A.ATTENDED)
     per_type = (
@@ -171,8 +197,20 @@ def late_arrivals(*, organization: Organization, start: date, end: date) -> dict
         attended=Count("id"), late=Count("id", filter=Q(was_late=True)),
         late_minutes=Sum("minutes_late", filter=Q(was_late=True)), **buckets,
     )
+    tz = organization.tz
+    late_rows = (
+        attended.filter(was_late=True).select_related("customer", "fitness_class__class_type")
+        .order_by(*LATE_ORDERINGS[order])[:LATE_LIST_LIMIT]
+    )
     return {
         "period": p.as_dict(),
+        "order": order,
+        "arrivals": [
+            {"booking_id": r.pk, "customer_id": r.customer_id, "customer": r.customer.full_name,
+             "class_id": r.fitness_class_id, "class_type": r.fitness_class.class_type.name,
+             "starts_at": r.fitness_class.starts_at.astimezone(tz).isoformat(), "minutes_late": r.minutes_late}
+            for r in late_rows
+        ],
         "attended": totals["attended"],
         "late": totals["late"],
         "late_rate": pct(totals["late"], totals["attended"]),
@@ -214,7 +252,7 @@ def timeline(*, organization: Organization, start: date, end: date, granularity:
     p = period(organization, start, end)
     trunc = GRANULARITIES[granularity]
     rows = (
-        bookings_in(organization, p).annotate(bucket=trunc("class_starts_at", tzinfo=tz))
+        bookings_in(organization, p).annotate(bucket=trunc("fitness_class__starts_at", tzinfo=tz))
         .values("bucket").annotate(**_status_counts()).order_by("bucket")
     )
     found = {local_date(r["bucket"], tz) if isinstance(r["bucket"], datetime) else r["bucket"]: r for r in rows}
@@ -239,11 +277,11 @@ def customer_history(*, organization: Organization, customer: Member, start: dat
         Booking.objects.filter(organization=organization, customer=customer)
         .select_related("fitness_class__class_type", "fitness_class__venue")
         .prefetch_related("fitness_class__instructors")
-        .order_by("-class_starts_at", "-id")
+        .order_by("-fitness_class__starts_at", "-id")
     )
     if start and end:
         p = period(organization, start, end)
-        rows = rows.filter(class_starts_at__gte=p.lo, class_starts_at__lt=p.hi)
+        rows = rows.filter(fitness_class__starts_at__gte=p.lo, fitness_class__starts_at__lt=p.hi)
     rows = list(rows)
     counts = defaultdict(int)
     for r in rows:
@@ -263,7 +301,7 @@ def customer_history(*, organization: Organization, customer: Member, start: dat
                 "booking_id": r.pk, "class_id": r.fitness_class_id, "class_type": r.fitness_class.class_type.name,
                 "venue": r.fitness_class.venue.name,
                 "instructors": [i.name for i in r.fitness_class.instructors.all()],
-                "starts_at": r.class_starts_at.astimezone(tz).isoformat(), "status": r.status, "method": r.method,
+                "starts_at": r.fitness_class.starts_at.astimezone(tz).isoformat(), "status": r.status, "method": r.method,
                 "was_late": r.was_late, "minutes_late": r.minutes_late,
             }
             for r in rows
@@ -293,8 +331,8 @@ def engagement(*, organization: Organization, start: date, end: date, lapsed_day
     total_bookings = sum(r["bookings"] for r in per_customer)
     cutoff = p.hi - timedelta(days=lapsed_days)
     lapsed_q = (
-        Booking.objects.filter(organization=organization, status=A.ATTENDED, class_starts_at__lt=p.hi)
-        .values("customer_id").annotate(last=Max("class_starts_at")).filter(last__lt=cutoff)
+        Booking.objects.filter(organization=organization, status=A.ATTENDED, fitness_class__starts_at__lt=p.hi)
+        .values("customer_id").annotate(last=Max("fitness_class__starts_at")).filter(last__lt=cutoff)
     )
     lapsed_rows = sorted(lapsed_q, key=lambda r: r["last"], reverse=True)
     names = {m.pk: m for m in Member.objects.filter(pk__in=[r["customer_id"] for r in lapsed_rows[:LAPSED_LIST_LIMIT]])}
@@ -349,8 +387,40 @@ def instructor_performance(*, organization: Organization, start: date, end: date
     return {"period": p.as_dict(), "rows": rows}
 
 
+def membership_shares(*, organization: Organization, start: date, end: date) -> dict[int, int]:
+    """Pennies of its plan's price attributed to each membership booking whose class starts in the period.
+
+    A plan's `price_pennies` is its price per local calendar month. It is shared equally among the
+    classes booked with that membership in that month that use the allowance (registered, attended,
+    no-show, late-cancelled; an early cancellation gets nothing); in order of class start, the k-th
+    of n gets price·(k+1)//n − price·k//n, so a month's shares add up to the price exactly.
+    """
+    tz = organization.tz
+    lo, hi = period_bounds(month_start(start), next_month(month_start(end)) - timedelta(days=1), tz)
+    rows = (
+        Booking.objects.filter(
+            organization=organization, method=BookingMethod.MEMBERSHIP, membership__isnull=False,
+            status__in=COUNTED_STATUSES, fitness_class__starts_at__gte=lo, fitness_class__starts_at__lt=hi,
+        )
+        .values_list("id", "membership_id", "membership__plan__price_pennies", "fitness_class__starts_at")
+        .order_by("fitness_class__starts_at", "id")
+    )
+    groups: dict[tuple[int, date], list[tuple[int, int, datetime]]] = defaultdict(list)
+    for pk, membership_id, price, starts_at in rows:
+        groups[(membership_id, month_start(local_date(starts_at, tz)))].append((pk, price, starts_at))
+    p = period(organization, start, end)
+    shares = {}
+    for items in groups.values():
+        n = len(items)
+        for k, (pk, price, starts_at) in enumerate(items):
+            if p.lo <= starts_at < p.hi:
+                shares[pk] = price * (k + 1) // n - price * k // n
+    return shares
+
+
 def revenue(*, organization: Organization, start: date, end: date) -> dict:
-    """Per booking method: bookings (not early-cancelled), amounts paid, refunds and net, in pennies."""
+    """Per booking method: bookings (not early-cancelled), amounts paid, refunds and net, in pennies.
+    Membership bookings carry their share of the plan's monthly price (`membership_shares`)."""
     p = period(organization, start, end)
     found = {
         r["method"]: r
@@ -359,11 +429,13 @@ def revenue(*, organization: Organization, start: date, end: date) -> dict:
             paid=Coalesce(Sum("amount_paid_pennies"), 0), refunded=Coalesce(Sum("refunded_pennies"), 0),
         )
     }
+    membership_paid = sum(membership_shares(organization=organization, start=start, end=end).values())
     rows = []
     for method in BookingMethod.values:
         r = found.get(method, {"bookings": 0, "paid": 0, "refunded": 0})
-        rows.append({"method": method, "bookings": r["bookings"], "paid_pennies": r["paid"],
-                     "refunded_pennies": r["refunded"], "net_pennies": r["paid"] - r["refunded"]})
+        paid = membership_paid if method == BookingMethod.MEMBERSHIP else r["paid"]
+        rows.append({"method": method, "bookings": r["bookings"], "paid_pennies": paid,
+                     "refunded_pennies": r["refunded"], "net_pennies": paid - r["refunded"]})
     total = {k: sum(r[k] for r in rows) for k in ("bookings", "paid_pennies", "refunded_pennies", "net_pennies")}
     return {"period": p.as_dict(), "rows": rows, "total": total}
 
@@ -380,14 +452,14 @@ def peak_hours(*, organization: Organization, start: date, end: date) -> dict:
     p = period(organization, start, end)
     starts = (
         bookings_in(organization, p).exclude(status=A.CANCELLED)
-        .values("class_starts_at")
+        .values(class_start=F("fitness_class__starts_at"))
         .annotate(bookings=Count("status"), attended=Count("status", filter=Q(status=A.ATTENDED)))
         .order_by()
     )
     attended = [[0] * 24 for _ in range(7)]
     booked = [[0] * 24 for _ in range(7)]
     for row in starts:
-        local = row["class_starts_at"].astimezone(tz)
+        local = row["class_start"].astimezone(tz)
         attended[local.weekday()][local.hour] += row["attended"]
         booked[local.weekday()][local.hour] += row["bookings"]
     rows = [
@@ -418,7 +490,7 @@ def attendances(*, organization: Organization, start: date, end: date, filters: 
     for key, lookup in mapping.items():
         if filters.get(key) not in (None, ""):
             qs = qs.filter(**{lookup: filters[key]})
-    return qs.order_by("class_starts_at", "id")
+    return qs.order_by("fitness_class__starts_at", "id")
 
 
 def attendance_rows(organization: Organization, bookings: list[Booking]) -> list[dict]:
@@ -430,7 +502,7 @@ def attendance_rows(organization: Organization, bookings: list[Booking]) -> list
         memberships[m.customer_id].append(m)
     rows = []
     for b in bookings:
-        day = local_date(b.class_starts_at, tz)
+        day = local_date(b.fitness_class.starts_at, tz)
         plan = next((m.plan.name for m in memberships[b.customer_id] if m.covers(day)), None)
         rows.append({
             "booking_id": b.pk,
@@ -438,7 +510,7 @@ def attendance_rows(organization: Organization, bookings: list[Booking]) -> list
             "class_type": b.fitness_class.class_type.name,
             "venue": b.fitness_class.venue.name,
             "instructors": ", ".join(i.name for i in b.fitness_class.instructors.all()),
-            "starts_at": b.class_starts_at.astimezone(tz).isoformat(),
+            "starts_at": b.fitness_class.starts_at.astimezone(tz).isoformat(),
             "customer_id": b.customer_id,
             "customer": b.customer.full_name,
             "membership_status": "active" if plan else "none",

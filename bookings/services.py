@@ -52,6 +52,7 @@ class BookingOutcome:
 
     booking: Booking | None = None
     waitlist_entry: WaitlistEntry | None = None
+    position: int | None = None  # the waitlist entry's place in the queue (1 = next), when it was made
 
     @property
     def result(self) -> str:
@@ -116,39 +117,29 @@ class _Payment:
 
 def _resolve_payment(
     organization: Organization, customer: Member, fitness_class: FitnessClass, method: str | None,
-    amount_pennies: int | None, *, exclude_booking: Booking | None = None,
+    amount_pennies: int | None,
 ) -> _Payment:
-    """Check that `customer` may book `fitness_class` with `method` (None: membership, else package,
-    else drop-in) and return how it is paid. A package found is locked; the customer row must be."""
+    """Check that `customer` may book `fitness_class` with `method` and return how it is paid. A
+    package found is locked; the customer row must be.
+
+    With no method, the first that applies: the membership (valid that day and under its class
+    limit), else a package credit, else a drop-in at the class type's price.
+    """
     day = local_date(fitness_class.starts_at, organization.tz)
-    membership = covering_membership(customer, day) if method in (None, BookingMethod.MEMBERSHIP) else None
     if method is None:
-        if membership is not None:
-            method = BookingMethod.MEMBERSHIP
-        elif _usable_packages(customer, fitness_class).exists():
-            method = BookingMethod.PACKAGE
-        else:
-            method = BookingMethod.DROP_IN
+        membership = covering_membership(customer, day)
+        if membership is not None and _membership_limit_error(organization, customer, membership, day) is None:
+            return _Payment(method=BookingMethod.MEMBERSHIP, membership=membership)
+        method = BookingMethod.PACKAGE if _usable_packages(customer, fitness_class).exists() else BookingMethod.DROP_IN
     if method == BookingMethod.MEMBERSHIP:
+        membership = covering_membership(customer, day)
         if membership is None:
             raise BookingConflict(
                 f"{customer.full_name} has no active membership on {day.isoformat()}.", code="no_active_membership"
             )
-        plan = membership.plan
-        if plan.class_limit is not None:
-            start, end = _period_bounds(day, plan.limit_period, organization.tz)
-            used = Booking.objects.filter(
-                customer=customer, method=BookingMethod.MEMBERSHIP, status__in=COUNTED_STATUSES,
-                class_starts_at__gte=start, class_starts_at__lt=end,
-            )
-            if exclude_booking is not None:
-                used = used.exclude(pk=exclude_booking.pk)
-            if used.count() >= plan.class_limit:
-                raise BookingConflict(
-                    f"The {plan.name} plan allows {plan.class_limit} class(es) per {plan.limit_period}; "
-                    f"{customer.full_name} has used them all for that {plan.limit_period}.",
-                    code="class_limit_reached", limit=plan.class_limit, period=plan.limit_period,
-                )
+        error = _membership_limit_error(organization, customer, membership, day)
+        if error is not None:
+            raise error
         return _Payment(method=method, membership=membership)
     if method == BookingMethod.PACKAGE:
         package = _usable_packages(customer, fitness_class).select_for_update(of=("self",)).first()
@@ -167,6 +158,28 @@ def _resolve_payment(
                        code="invalid_method")
 
 
+def _membership_limit_error(
+    organization: Organization, customer: Member, membership: CustomerMembership, day: date
+) -> BookingConflict | None:
+    """The refusal when the membership's class limit for the period of `day` is used up, else None."""
+    plan = membership.plan
+    if plan.class_limit is None:
+        return None
+    start, end = _period_bounds(day, plan.limit_period, organization.tz)
+    used = Booking.objects.filter(
+        customer=customer, method=BookingMethod.MEMBERSHIP, status__in=COUNTED_STATUSES,
+        fitness_class__starts_at__gte=start, fitness_class__starts_at__lt=end,
+    )
+    if used.count() < plan.class_limit:
+        return None
+    return BookingConflict(
+        f"The {plan.name} plan allows {plan.class_limit} class(es) per {plan.limit_period}; "
+        f"{customer.full_name} has used them all for that {plan.limit_period}. "
+        "Book with a class package or as a drop-in (method package or drop_in), or with no method to let the studio choose.",
+        code="class_limit_reached", limit=plan.class_limit, period=plan.limit_period,
+    )
+
+
 def _usable_packages(customer: Member, fitness_class: FitnessClass):
     return ClassPackage.objects.filter(
         customer=customer, classes_used__lt=F("classes_total"), expires_at__gt=fitness_class.starts_at
@@ -182,7 +195,7 @@ def _write_booking(
         payment.package.save(update_fields=["classes_used"])
     return Booking.objects.create(
         organization=organization, fitness_class=fitness_class, customer=customer, status=BookingStatus.REGISTERED,
-        method=payment.method, source=source, class_starts_at=fitness_class.starts_at, booked_at=at,
+        method=payment.method, source=source, booked_at=at,
         amount_paid_pennies=payment.amount_pennies, package=payment.package, membership=payment.membership,
         series=series, promoted_from_waitlist=promoted,
     )
@@ -210,9 +223,11 @@ def booking_create(
     (membership valid and its class limit not reached, a package credit left, ...).
     """
     _check_tenant(organization, fitness_class, customer)
-    at = at or timezone.now()
     with transaction.atomic():
         cls = fitness_class_get_for_update(fitness_class)
+        # Read the clock once the class is locked, so the queue's order (created_at, id) is the
+        # order in which joins took the lock.
+        at = at or timezone.now()
         if cls.is_cancelled:
             raise BookingConflict("This class has been cancelled.", code="class_cancelled")
         if at >= cls.starts_at:
@@ -233,7 +248,7 @@ def booking_create(
                 organization=organization, fitness_class=cls, customer=locked, method=payment.method, source=source,
                 created_at=at, series=series,
             )
-            return BookingOutcome(waitlist_entry=entry)
+            return BookingOutcome(waitlist_entry=entry, position=waitlist_position(entry))
         booking = _write_booking(organization, cls, locked, payment, source=source, at=at, series=series)
         return BookingOutcome(booking=booking)
 
@@ -307,8 +322,15 @@ def _announce_promotion(organization: Organization, booking: Booking) -> None:
         "booking_id": booking.pk,
         "class_id": booking.fitness_class_id,
         "customer_id": booking.customer_id,
-        "class_starts_at": booking.class_starts_at.isoformat(),
+        "class_starts_at": booking.fitness_class.starts_at.isoformat(),
     })
+
+
+def waitlist_position(entry: WaitlistEntry) -> int:
+    """The entry's place among the class's waiting entries, in promotion order (created_at, id)."""
+    return WaitlistEntry.objects.filter(fitness_class_id=entry.fitness_class_id, status=WaitlistStatus.WAITING).filter(
+        Q(created_at__lt=entry.created_at) | Q(created_at=entry.created_at, id__lte=entry.pk)
+    ).count()
 
 
 def waitlist_leave(*, organization: Organization, entry: WaitlistEntry, at: datetime | None = None) -> WaitlistEntry:
@@ -427,8 +449,8 @@ def booking_for_check_in(
         return holding.filter(status__in=HOLDING_STATUSES).first() or holding.first()
     opens = timedelta(minutes=studio_options(organization).check_in_opens_minutes)
     return (
-        rows.filter(status=BookingStatus.REGISTERED, class_starts_at__lte=at + opens, fitness_class__ends_at__gte=at)
-        .order_by("class_starts_at", "id")
+        rows.filter(status=BookingStatus.REGISTERED, fitness_class__starts_at__lte=at + opens, fitness_class__ends_at__gte=at)
+        .order_by("fitness_class__starts_at", "id")
         .first()
     )
 
@@ -473,14 +495,14 @@ def mark_no_shows(*, before: datetime | None = None, organization: Organization 
     """
     before = before or timezone.now()
     due = Booking.objects.filter(
-        status=BookingStatus.REGISTERED, class_starts_at__lt=before, fitness_class__ends_at__lte=before
+        status=BookingStatus.REGISTERED, fitness_class__ends_at__lte=before
     )
     if organization is not None:
         due = due.filter(organization=organization)
     marked = 0
     while True:
         with transaction.atomic():
-            rows = list(due.order_by("class_starts_at", "id").values_list("id", "organization_id")[:batch_size])
+            rows = list(due.order_by("fitness_class__ends_at", "id").values_list("id", "organization_id")[:batch_size])
             if not rows:
                 break
             ids = [pk for pk, _ in rows]

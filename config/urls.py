@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from config import views
+from organizations.views import AdminSignInView, SignInView
 
 api_v1 = [
     path("", include("organizations.api.urls")),
@@ -17,8 +18,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("api/ping", views.ping, name="ping"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/login/", AdminSignInView.as_view()),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/staff/", include("staff.api.urls")),

@@ -341,7 +341,6 @@ def gym_check_in(
     device=None,
     at: datetime | None = None,
     reason: str = "",
-    idempotency_key: str | None = None,
     gym: Gym | None = None,
 ) -> EntryResult:
     """Let `member` in through the door, or raise Refused (recorded by the engine).
@@ -364,7 +363,6 @@ def gym_check_in(
         device=device,
         actor=actor,
         metadata={"access_method": str(access_method)},
-        idempotency_key=idempotency_key,
         options={"access_method": str(access_method), "reason": reason.strip(), "gym": gym},
     )
     # Set by GymPlugin, with the member as locked and updated by the engine; absent on an idempotent replay.
@@ -379,12 +377,17 @@ def courtesy_grant(
     gym: Gym | None = None,
 ) -> EntryResult:
     """A courtesy pass: a visit only (no last visit, no streak), audited with its reason."""
-    if role not in COURTESY_ROLES and not getattr(actor, "is_superuser", False):
-        raise Forbidden("Only the gym's owner, an admin or a receptionist may grant a courtesy pass.")
+    courtesy_check_allowed(actor=actor, role=role)
     return gym_check_in(
         organization=organization, member=member, access_method=AccessMethod.COURTESY, actor=actor, at=at,
         reason=reason, device=device, gym=gym,
     )
+
+
+def courtesy_check_allowed(*, actor, role: str | None) -> None:
+    """Raise Forbidden unless `actor` (acting as `role`) may grant courtesy passes. Check before any write."""
+    if role not in COURTESY_ROLES and not getattr(actor, "is_superuser", False):
+        raise Forbidden("Only the gym's owner, an admin or a receptionist may grant a courtesy pass.")
 
 
 def courtesy_guest_create(*, organization: Organization, name: str, actor=None) -> Member:

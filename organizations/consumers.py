@@ -4,6 +4,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.http import Http404
 
+from organizations.models import DeviceKind
 from organizations.realtime import organization_channel
 from organizations.tenancy import resolve_principal
 
@@ -21,7 +22,10 @@ class OrganizationConsumer(AsyncJsonWebsocketConsumer):
         return organization_channel(principal.organization.slug)
 
     def is_allowed(self, principal) -> bool:
-        return True
+        # Kiosk, terminal and integration keys act at doors and desks; only screens watch.
+        if principal.device is not None:
+            return principal.device.kind == DeviceKind.DISPLAY
+        return principal.user is not None
 
     async def connect(self):
         slug = self.scope["url_route"]["kwargs"][self.url_kwarg]

@@ -50,7 +50,6 @@ class ClockResult:
     action: str  # "clock_in" | "clock_out"
     clock_time: datetime
     check_in: CheckIn
-    replayed: bool = False  # an Idempotency-Key retry answered with the first result
 
     @property
     def is_on_duty(self) -> bool:
@@ -81,49 +80,15 @@ def _on_behalf(staff: Staff, actor, reason: str) -> str:
     return reason.strip()
 
 
-def _scoped_key(staff: Staff, idempotency_key: str | None) -> str | None:
-    # Keys are unique per organization in the engine; scope them to the person so two people's
-    # apps that happen to pick the same key never answer each other.
-    return f"staff:{staff.pk}:{idempotency_key}" if idempotency_key else None
-
-
-def _replay(staff: Staff, key: str | None) -> ClockResult | None:
-    """The result of an earlier clock made with this idempotency key, if any."""
-    if key is None:
-        return None
-    opened = CheckIn.objects.filter(organization=staff.organization, idempotency_key=key).first()
-    if opened is not None:
-        return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=opened.checked_in_at, check_in=opened,
-                           replayed=True)
-    closed = CheckIn.objects.filter(
-        organization=staff.organization, attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk,
-        metadata__checkout_idempotency_key=key,
-    ).first()
-    if closed is not None:
-        return ClockResult(staff_id=staff.pk, action="clock_out", clock_time=closed.checked_out_at, check_in=closed,
-                           replayed=True)
-    return None
-
-
 def staff_clock_in(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None, reason: str = "",
-    idempotency_key: str | None = None,
 ) -> ClockResult:
     """Clock `staff` in, or raise Refused `already_on_duty` (or another engine refusal).
 
-    With `idempotency_key` a retry answers the first result. Call outside any transaction (the
-    engine records refusals in their own).
+    Call outside any transaction (the engine records refusals in their own).
     """
     on_behalf = _on_behalf(staff, actor, reason)
-    key = _scoped_key(staff, idempotency_key)
-    with transaction.atomic():
-        # Under the staff row's lock: a retry with the same key that committed first is answered, never
-        # refused as already on duty.
-        on_duty = engine.attendee_get_for_update(staff).session_active
-        replay = _replay(staff, key)
-    if replay is not None:
-        return replay
-    if on_duty:
+    if Staff.objects.filter(pk=staff.pk, session_active=True).exists():
         # Said before the engine's rules run: its duplicate-scan window would otherwise answer first.
         refused = Refused(f"{staff.full_name} is already on duty.", code="already_on_duty")
         engine.refusal_record(
@@ -136,34 +101,25 @@ def staff_clock_in(
         result = engine.check_in(
             organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
             device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
-            options={"on_behalf_reason": on_behalf}, idempotency_key=key,
+            options={"on_behalf_reason": on_behalf},
         )
     except Refused as refused:
         if refused.code == "already_checked_in":
             raise Refused(f"{staff.full_name} is already on duty.", code="already_on_duty") from refused
         raise
     return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=result.check_in.checked_in_at,
-                       check_in=result.check_in, replayed=not result.created)
+                       check_in=result.check_in)
 
 
 def staff_clock_out(
     *, staff: Staff, actor=None, device=None, at: datetime | None = None, reason: str = "",
-    idempotency_key: str | None = None,
 ) -> ClockResult:
-    """Clock `staff` out, or raise Refused `not_on_duty`. With `idempotency_key` a retry answers the first result."""
+    """Clock `staff` out, or raise Refused `not_on_duty`."""
     on_behalf = _on_behalf(staff, actor, reason)
-    key = _scoped_key(staff, idempotency_key)
     try:
         with transaction.atomic():
-            engine.attendee_get_for_update(staff)
-            replay = _replay(staff, key)  # under the lock: a same-key retry that committed first is answered
-            if replay is not None:
-                return replay
             row = engine.check_out(organization=staff.organization, attendee=staff, at=at, source=SOURCE,
                                    actor=actor, device=device)
-            if key:
-                row.metadata = {**row.metadata, "checkout_idempotency_key": key}
-                row.save(update_fields=["metadata"])
             if on_behalf:
                 audit_log_record(
                     organization=staff.organization, action="staff.clock_out_on_behalf", actor=actor, target=staff,
@@ -178,21 +134,18 @@ def staff_clock_out(
 
 def staff_clock_toggle(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None,
-    idempotency_key: str | None = None,
 ) -> ClockResult:
     """Clock out if on duty, else in; the decision is taken with the staff row locked.
 
     A concurrent toggle that clocked in meanwhile makes this one refused `already_on_duty`
-    rather than silently clocking out. With `idempotency_key` a retry answers the first result.
+    rather than silently clocking out.
     """
     # `at` stays None unless given: the engine then takes the time once it holds the lock, so a
     # clock-out cannot land before a clock-in that committed while this request waited.
-    # A same-key retry is answered by staff_clock_out / staff_clock_in, under the lock.
     with transaction.atomic():
         if engine.attendee_get_for_update(staff).session_active:
-            return staff_clock_out(staff=staff, actor=actor, device=device, at=at, idempotency_key=idempotency_key)
-    return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at,
-                          idempotency_key=idempotency_key)
+            return staff_clock_out(staff=staff, actor=actor, device=device, at=at)
+    return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at)
 
 
 # --- auto check-out and the on-duty mirror ------------------------------------------------------

@@ -8,6 +8,8 @@ from attendance import registry, selectors
 from attendance.exceptions import AttendeeNotFound
 from attendance.models import Correction, CorrectionKind, Kind, Member, Refusal
 
+ACTIONS = ["check_in", "check_out"]  # what a toggle did, or what an offline batch item does
+
 
 def resolve_attendee(organization, data: dict, *, read: bool = True):
     """Find the attendee an input names (type+id, or a member's QR token or RFID tag) in `organization`.
@@ -79,7 +81,7 @@ class CheckOutByIdInputSerializer(serializers.Serializer):
 
 
 class BulkItemSerializer(AttendeeRefSerializer):
-    action = serializers.ChoiceField(choices=["check_in", "check_out"])
+    action = serializers.ChoiceField(choices=ACTIONS)
     at = serializers.DateTimeField()
     event_id = serializers.CharField(max_length=100)
     method = serializers.CharField(required=False, max_length=32)
@@ -198,3 +200,142 @@ class PeriodSerializer(serializers.Serializer):
         if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 366:
             raise serializers.ValidationError("The period may span at most 366 days.")
         return attrs
+
+
+# --- Response bodies (OpenAPI only: they describe what the services return) --------------------
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the item in the request.")
+    event_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["recorded", "duplicate", "refused"])
+    check_in_id = serializers.IntegerField(required=False)
+    code = serializers.CharField(required=False, help_text="Why it was refused.")
+    detail = serializers.CharField(required=False)
+
+
+class BulkOutputSerializer(serializers.Serializer):
+    summary = serializers.DictField(child=serializers.IntegerField(), help_text="Count per status.")
+    results = BulkResultSerializer(many=True)
+
+
+class ToggleOutputSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ACTIONS)
+    check_in = CheckInSerializer()
+
+
+class OccupancySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_location = serializers.DictField(child=serializers.IntegerField(), help_text="Open sessions per location.")
+    at = serializers.DateTimeField()
+
+
+class DashboardPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    time_zone = serializers.CharField()
+
+
+class DashboardTotalsSerializer(serializers.Serializer):
+    visits = serializers.IntegerField()
+    unique_attendees = serializers.IntegerField()
+    enabled_attendees = serializers.IntegerField()
+    activation_rate = serializers.FloatField(help_text="Percent of enabled attendees who came.")
+    average_visits_per_day = serializers.FloatField()
+
+
+class DayVisitsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    visits = serializers.IntegerField()
+
+
+class HourVisitsSerializer(serializers.Serializer):
+    hour = serializers.IntegerField(min_value=0, max_value=23)
+    visits = serializers.IntegerField()
+
+
+class WeekdayVisitsSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=1, max_value=7, help_text="ISO weekday: 1 is Monday.")
+    visits = serializers.IntegerField()
+
+
+class EngagementBandsSerializer(serializers.Serializer):
+    high = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    low = serializers.IntegerField()
+    inactive = serializers.IntegerField()
+
+
+class TopAttendeeSerializer(serializers.Serializer):
+    attendee_type = serializers.CharField()
+    attendee_id = serializers.IntegerField()
+    name = serializers.CharField()
+    visits = serializers.IntegerField()
+
+
+class AtRiskAttendeeSerializer(serializers.Serializer):
+    attendee_type = serializers.CharField()
+    attendee_id = serializers.IntegerField()
+    name = serializers.CharField()
+    last_visit_at = serializers.DateTimeField()
+    days_absent = serializers.IntegerField()
+
+
+class AtRiskSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    count = serializers.IntegerField()
+    attendees = AtRiskAttendeeSerializer(many=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    period = DashboardPeriodSerializer()
+    totals = DashboardTotalsSerializer()
+    visits_per_day = DayVisitsSerializer(many=True)
+    time_slots = HourVisitsSerializer(many=True)
+    weekdays = WeekdayVisitsSerializer(many=True)
+    engagement = EngagementBandsSerializer()
+    top_attendees = TopAttendeeSerializer(many=True)
+    at_risk = AtRiskSerializer()
+
+
+class HistoryAttendeeSerializer(serializers.Serializer):
+    attendee_type = serializers.CharField()
+    attendee_id = serializers.IntegerField()
+    name = serializers.CharField()
+    total_visits = serializers.IntegerField()
+    first_visit_at = serializers.DateTimeField(allow_null=True)
+    last_visit_at = serializers.DateTimeField(allow_null=True)
+    checked_in = serializers.BooleanField()
+
+
+class HistoryPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class HistorySessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    checked_in_at = serializers.DateTimeField()
+    checked_out_at = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    method = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    auto_closed = serializers.BooleanField()
+    late_minutes = serializers.IntegerField()
+    early_leave_minutes = serializers.IntegerField()
+    location = serializers.CharField()
+
+
+class HistoryMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, local to the organization.")
+    visits = serializers.IntegerField()
+    seconds_present = serializers.IntegerField()
+    days_present = serializers.IntegerField()
+    kinds = serializers.DictField(child=serializers.IntegerField(), help_text="Visits per kind.")
+
+
+class HistorySerializer(serializers.Serializer):
+    attendee = HistoryAttendeeSerializer()
+    period = HistoryPeriodSerializer()
+    sessions = HistorySessionSerializer(many=True)
+    months = HistoryMonthSerializer(many=True)

@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, renderers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -83,7 +83,15 @@ PERIOD_PARAMETERS = [
     OpenApiParameter("end", OpenApiTypes.DATE, description="Last local date, included (default: today)."),
     OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"], description="csv for the report's table."),
 ]
-REPORT_SCHEMA = extend_schema(parameters=PERIOD_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+REPORT_SCHEMA = extend_schema(parameters=PERIOD_PARAMETERS)
+
+
+def report_body(serializer, *, parameters=()):
+    """Declare a report's JSON body and its CSV table (`?format=csv`) on the view's GET."""
+    return extend_schema_view(get=extend_schema(
+        parameters=list(parameters),
+        responses={(200, "application/json"): serializer, (200, "text/csv"): OpenApiTypes.STR},
+    ))
 
 
 def _fake(view) -> bool:
@@ -221,7 +229,7 @@ class FitnessClassViewSet(ManagedViewSet):
         p = selectors.period(self.organization, start, end)
         return rows.filter(starts_at__gte=p.lo, starts_at__lt=p.hi).order_by("starts_at", "id")
 
-    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={200: s.ClassCancelledSerializer})
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         cancelled = services.fitness_class_cancel(organization=self.organization, fitness_class=self.get_object())
@@ -236,8 +244,14 @@ class FitnessClassViewSet(ManagedViewSet):
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=pk)).data)
 
-    @extend_schema(responses={200: s.WaitlistEntrySerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    def get_permissions(self):
+        permissions = super().get_permissions()
+        if self.action == "waitlist":  # other customers' ids and places: the studio's workers only
+            self.allowed_roles = WORKER_ROLES
+        return permissions
+
+    @extend_schema(responses={200: s.WaitlistPlaceSerializer(many=True)})
+    @action(detail=True, methods=["get"], pagination_class=None)
     def waitlist(self, request, pk=None):
         rows = WaitlistEntry.objects.filter(fitness_class=self.get_object(), status="waiting").order_by("created_at", "id")
         data = [{**s.WaitlistEntrySerializer(r).data, "position": i} for i, r in enumerate(rows, start=1)]
@@ -257,7 +271,8 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
     def get_queryset(self):
         if _fake(self):
             return Booking.objects.none()
-        rows = Booking.objects.filter(organization=self.organization).order_by("class_starts_at", "id")
+        rows = (Booking.objects.filter(organization=self.organization).select_related("fitness_class")
+                .order_by("fitness_class__starts_at", "id"))
         if self.request.principal.role == Role.MEMBER:
             rows = rows.filter(customer__user=self.request.user)
         for param, lookup in (("class_id", "fitness_class_id"), ("customer_id", "customer_id"), ("status", "status")):
@@ -286,7 +301,7 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
             return data.get("source") if data.get("source") in (BookingSource.WEB, BookingSource.MOBILE_APP) else BookingSource.WEB
         return data.get("source") or BookingSource.STAFF
 
-    @extend_schema(request=s.BookingInputSerializer, responses={201: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.BookingInputSerializer, responses={201: s.BookedSerializer, 202: s.WaitlistedSerializer})
     def create(self, request):
         data = _valid(s.BookingInputSerializer, request.data)
         self._check_method(data)
@@ -300,14 +315,11 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
         if outcome.booking is not None:
             return Response({"result": "booked", "booking": s.BookingSerializer(outcome.booking).data},
                             status=status.HTTP_201_CREATED)
-        position = WaitlistEntry.objects.filter(
-            fitness_class=fitness_class, status="waiting", created_at__lte=outcome.waitlist_entry.created_at,
-        ).count()
         return Response({"result": "waitlisted", "waitlist_entry": {**s.WaitlistEntrySerializer(outcome.waitlist_entry).data,
-                                                                      "position": position}},
+                                                                      "position": outcome.position}},
                         status=status.HTTP_202_ACCEPTED)
 
-    @extend_schema(request=s.SeriesInputSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=s.SeriesInputSerializer, responses={201: s.SeriesSerializer})
     @action(detail=False, methods=["post"])
     def series(self, request):
         data = _valid(s.SeriesInputSerializer, request.data)
@@ -400,11 +412,13 @@ class ReportView(StudioView, APIView):
     allowed_roles = MANAGER_ROLES
     renderer_classes = [renderers.JSONRenderer, CSVRenderer]
     filename = "report"
+    default_days = 30
+    params_serializer = s.PeriodSerializer
 
     def period(self):
-        params = _valid(s.PeriodSerializer, self.request.query_params.dict())
+        params = _valid(self.params_serializer, self.request.query_params.dict())
         end = params.get("end") or local_today(self.organization.tz)
-        start = params.get("start") or end - timedelta(days=29)
+        start = params.get("start") or end - timedelta(days=self.default_days - 1)
         return params, start, end
 
     def report(self, params, start, end) -> dict:
@@ -427,6 +441,7 @@ def _flat(row: dict) -> dict:
     return {k: v for k, v in row.items() if not isinstance(v, (dict, list))}
 
 
+@report_body(s.StatisticsReportSerializer)
 class StatisticsReport(ReportView):
     filename = "statistics"
 
@@ -437,6 +452,7 @@ class StatisticsReport(ReportView):
         return [{"start": report["period"]["start"], "end": report["period"]["end"], **_flat(report)}]
 
 
+@report_body(s.CapacityReportSerializer)
 class CapacityReport(ReportView):
     filename = "capacity"
 
@@ -444,16 +460,29 @@ class CapacityReport(ReportView):
         return selectors.capacity(organization=self.organization, start=start, end=end)
 
 
+@report_body(s.LateArrivalsReportSerializer)
 class LateArrivalsReport(ReportView):
+    """Late arrivals of the last 7 days by default, most minutes late first (`?order=class_start`
+    for the order of the classes); the CSV is the list of late arrivals."""
+
     filename = "late-arrivals"
+    default_days = 7
+    params_serializer = s.LateArrivalsParamsSerializer
+
+    @extend_schema(parameters=[*PERIOD_PARAMETERS, OpenApiParameter(
+        "order", OpenApiTypes.STR, enum=list(selectors.LATE_ORDERINGS), description="Default: minutes_late (descending).",
+    )], responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, **kwargs):
+        return super().get(request, **kwargs)
 
     def report(self, params, start, end):
-        return selectors.late_arrivals(organization=self.organization, start=start, end=end)
+        return selectors.late_arrivals(organization=self.organization, start=start, end=end, order=params["order"])
 
     def table(self, report):
-        return report["by_class_type"]
+        return report["arrivals"]
 
 
+@report_body(s.TimelineReportSerializer)
 class TimelineReport(ReportView):
     filename = "timeline"
 
@@ -462,6 +491,7 @@ class TimelineReport(ReportView):
                                   granularity=params.get("granularity") or "day")
 
 
+@report_body(s.InstructorReportSerializer)
 class InstructorReport(ReportView):
     filename = "instructors"
 
@@ -469,6 +499,7 @@ class InstructorReport(ReportView):
         return selectors.instructor_performance(organization=self.organization, start=start, end=end)
 
 
+@report_body(s.RevenueReportSerializer)
 class RevenueReport(ReportView):
     filename = "revenue"
 
@@ -476,6 +507,7 @@ class RevenueReport(ReportView):
         return selectors.revenue(organization=self.organization, start=start, end=end)
 
 
+@report_body(s.PeakHoursReportSerializer)
 class PeakHoursReport(ReportView):
     filename = "peak-hours"
 
@@ -486,6 +518,7 @@ class PeakHoursReport(ReportView):
         return report["cells"]
 
 
+@report_body(s.EngagementReportSerializer)
 class EngagementReport(ReportView):
     filename = "engagement"
 
@@ -497,6 +530,7 @@ class EngagementReport(ReportView):
         return report["lapsed"]
 
 
+@report_body(s.CustomerHistoryReportSerializer)
 class CustomerHistoryReport(ReportView):
     filename = "customer-history"
     allowed_roles = DESK_ROLES
@@ -518,7 +552,10 @@ class AttendancesReport(ReportView):
 
     filename = "attendances"
 
-    @extend_schema(parameters=[*PERIOD_PARAMETERS, s.AttendanceFilterSerializer], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        parameters=[*PERIOD_PARAMETERS, s.AttendanceFilterSerializer],
+        responses={(200, "application/json"): s.AttendancesPageSerializer, (200, "text/csv"): OpenApiTypes.STR},
+    )
     def get(self, request, **kwargs):
         params = _valid(s.AttendanceFilterSerializer, request.query_params.dict())
         end = params.get("end") or local_today(self.organization.tz)

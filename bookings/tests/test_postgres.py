@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 
 from bookings import rls, services
 from bookings.models import Booking, FitnessClass, WaitlistEntry
@@ -172,3 +173,34 @@ def test_a_request_that_left_its_transaction_aborted_does_not_break_the_reset(or
         cursor.execute("SELECT 1 / 0")
     rls.on_request_boundary(sender=None)  # as request_finished would
     assert "could not reset the bookings RLS context" in caplog.text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_waitlist_joins_answer_their_true_positions(org, studio, venue, yoga):
+    """20 customers join a full class at once: the positions answered are 1..20, each the one the
+    waitlist lists for that entry afterwards."""
+    cls = f.fitness_class(org, yoga, venue, timezone.now() + timedelta(days=1), capacity=1)
+    f.booking(cls, f.customer(org, "Holder"))
+    racers = [f.customer(org, f"W{i}") for i in range(20)]
+    barrier = threading.Barrier(len(racers))
+    answered, errors = {}, []
+
+    def join(person):
+        try:
+            barrier.wait(timeout=10)
+            outcome = services.booking_create(organization=org, fitness_class=cls, customer=person, method="free")
+            answered[outcome.waitlist_entry.pk] = outcome.position
+        except Exception as error:  # surfaced by the assertion below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=join, args=(p,)) for p in racers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not errors
+    queue = list(WaitlistEntry.objects.filter(fitness_class=cls, status="waiting").order_by("created_at", "id"))
+    assert sorted(answered.values()) == list(range(1, 21))
+    assert {entry.pk: i for i, entry in enumerate(queue, start=1)} == answered

@@ -39,7 +39,8 @@ class GymCourtesyInputSerializer(serializers.Serializer):
 class GymMemberCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # Absent means "" (the service's default); a default "" here would declare a non-e-mail default.
+    email = serializers.EmailField(required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     access_type = serializers.ChoiceField(choices=[AccessType.MEMBER, AccessType.STAFF], default=AccessType.MEMBER)
     subscription_status = serializers.ChoiceField(choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)

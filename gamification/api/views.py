@@ -25,7 +25,9 @@ from gamification.models import QR_PREFIX, AccessMethod
 from gamification.plugin import member_summary
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
+from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
+from organizations.throttles import WebhookAddressThrottle
 
 DOOR_DEVICES = {DeviceKind.KIOSK, DeviceKind.TERMINAL}
 WEBHOOK_TOLERANCE_SECONDS = 300
@@ -63,7 +65,9 @@ class CheckInView(GymView):
 
     allow_devices = DOOR_DEVICES
 
-    @extend_schema(request=s.GymCheckInInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
+    @extend_schema(request=s.GymCheckInInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer},
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request):
         data = _valid(s.GymCheckInInputSerializer, request.data)
         if data.get("qr"):
@@ -78,7 +82,7 @@ class CheckInView(GymView):
             method = AccessMethod.MANUAL
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=method, actor=self.actor, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
+            gym=self.gym,
         )
         return entry_response(entry)
 
@@ -89,7 +93,9 @@ class BiometricCheckInView(GymView):
     allowed_roles = frozenset()
     allow_devices = {DeviceKind.TERMINAL}
 
-    @extend_schema(request=s.GymBiometricInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
+    @extend_schema(request=s.GymBiometricInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer},
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request):
         data = _valid(s.GymBiometricInputSerializer, request.data)
         member = services.member_for_footprint(
@@ -97,7 +103,7 @@ class BiometricCheckInView(GymView):
         )
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=AccessMethod.BIOMETRIC, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
+            gym=self.gym,
         )
         return entry_response(entry)
 
@@ -112,6 +118,8 @@ class CourtesyView(GymView):
     @extend_schema(request=s.GymCourtesyInputSerializer, responses={201: s.GymEntrySerializer})
     def post(self, request):
         data = _valid(s.GymCourtesyInputSerializer, request.data)
+        # Before anything is written: a refused caller must not leave a guest behind.
+        services.courtesy_check_allowed(actor=self.actor, role=request.principal.role)
         if data.get("user_id") is not None:
             member = services.member_get(organization=self.organization, member_id=data["user_id"])
         elif data.get("qr"):
@@ -284,6 +292,9 @@ class StreakResetWebhookView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    error_codes = {401: ["stale_timestamp", "bad_signature"], 404: ["gym_not_configured"], 409: ["replayed"],
+                   503: ["webhook_disabled"]}
+    throttle_classes = [WebhookAddressThrottle]
 
     @extend_schema(request=s.StreakResetInputSerializer, responses={200: s.GymStreakResetResultSerializer})
     def post(self, request):
@@ -293,7 +304,10 @@ class StreakResetWebhookView(APIView):
         timestamp = request.headers.get("X-Gym-Timestamp", "")
         signature = request.headers.get("X-Gym-Signature", "")
         body = request.body
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
+        # ASCII digits of a plausible length only: int() reads other scripts' digits and refuses
+        # thousands of them, and nothing unsigned is parsed beyond this.
+        plausible = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+        if not plausible or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
             raise DomainError("Missing or stale X-Gym-Timestamp.", code="stale_timestamp", status_code=401)
         if not hmac.compare_digest(webhook_signature(secret, timestamp, body), signature):
             raise DomainError("Bad webhook signature.", code="bad_signature", status_code=401)
