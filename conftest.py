@@ -10,6 +10,7 @@ pytest_plugins = ["tests.fixtures"]
 
 
 def pytest_configure(config):
+    _require_chromium(config)
     from config.celery import app
 
     app.conf.task_always_eager = True
@@ -76,3 +77,17 @@ def _responses_match_the_schema(settings):
     """Every /api/ response a test receives must be one the OpenAPI schema declares (tests/contract)."""
     settings.MIDDLEWARE = ["tests.contract.validation.SchemaValidationMiddleware", *settings.MIDDLEWARE]
     yield
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; tests/fixtures.py launches the same path
+
+
+def _require_chromium(config):
+    """`make test` on a machine without Chromium stops with one sentence instead of failing each browser test."""
+    if hasattr(config, "workerinput") or "not browser" in (config.option.markexpr or "") or os.path.exists(CHROMIUM):
+        return
+    pytest.exit(
+        f"The browser tests need Chromium at {CHROMIUM}: install it (apt-get install chromium), "
+        "or leave them out with: make test PYTEST_ARGS='-m \"not browser\"'",
+        returncode=4,
+    )

@@ -486,6 +486,12 @@ def class_check_in(
     return Booking.objects.get(pk=booking.pk)
 
 
+def organizations_with_no_shows_due(*, before: datetime) -> list[int]:
+    """Ids of the organizations with a still-registered booking of a class that ended by `before`."""
+    due = Booking.objects.filter(status=BookingStatus.REGISTERED, fitness_class__ends_at__lte=before)
+    return sorted(set(due.values_list("organization_id", flat=True)))
+
+
 def mark_no_shows(*, before: datetime | None = None, organization: Organization | None = None,
                   batch_size: int = 1000) -> int:
     """Mark `no_show` every still-registered booking of a class that ended at or before `before`.

@@ -6,6 +6,7 @@ import re
 
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.defaults import page_not_found
 
 logger = logging.getLogger(__name__)
 
@@ -89,3 +90,19 @@ def not_found_detail(path: str) -> str:
     except Resolver404:
         return "No API endpoint at this path."
     return f"No API endpoint at this path; did you mean {other}?"
+
+
+class NotFoundPageMiddleware:
+    """The product's own "not found" page for pages, also while DEBUG is on (Django would show its
+    technical page, listing the URL patterns, to a receptionist who followed a link)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404) and not is_api(request):
+            return page_not_found(request, exception)
+        return None

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
 from organizations.views import AdminSignInView, SignInView
@@ -26,7 +26,7 @@ urlpatterns = [
     path("api/staff/", include("staff.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/", views.OfflineRedocView.as_view(url_name="schema"), name="redoc"),
     path("", include("attendance.urls")),
     path("", include("staff.urls")),
     path("", include("gamification.urls")),

@@ -24,7 +24,15 @@ PAGE_SIZE = env_int("MEETINGS_PAGE_SIZE", 100, minimum=1)
 
 MEET_READONLY_SCOPE = "https://www.googleapis.com/auth/meetings.space.readonly"
 NO_SCOPE_MESSAGE = "Google Meet API not available: the token lacks the Meet scope"
-NO_CREDENTIALS_MESSAGE = (
-    "Google Meet API not available: no Google credentials for this organization "
-    "(run `manage.py setup_google_oauth --meet --org <slug>`)"
-)
+NO_CREDENTIALS_MESSAGE = "Google Meet API not available: no Google credentials for this organization"
+
+
+def setup_command(slug: str) -> str:
+    """The command that stores (or replaces) an organization's Meet credentials."""
+    return f"manage.py setup_google_oauth --meet --org {slug}"
+
+
+def with_fix(message: str, slug: str) -> str:
+    """`message` followed by the command that fixes Meet access for the organization `slug`."""
+    command = setup_command(slug)
+    return message if command in message else f"{message}. To fix it, run `{command}`."

@@ -290,9 +290,17 @@ class SyncAttempt(models.Model):
 
 
 class ParticipantLink(models.Model):
-    """A remembered match: this Meet identity (Google user id, or a guest's display name) is this person."""
+    """A remembered match: this Meet identity (Google user id, or a guest's display name) is this person.
+
+    With `class_session` it holds in that class only (the default for guests and phones: Meet masks
+    phone numbers and display names collide); without, in every class of the organization.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="meet_participant_links")
+    class_session = models.ForeignKey(
+        "ClassSession", null=True, blank=True, on_delete=models.CASCADE, related_name="participant_links",
+        help_text="The class this link holds in; empty: every class of the organization.",
+    )
     participant_kind = models.CharField(max_length=12, choices=ParticipantKind.choices)
     identity = models.CharField(
         max_length=200, help_text="The Google user id (users/…) of a signed-in user, or the display name of a guest or phone."
@@ -305,7 +313,14 @@ class ParticipantLink(models.Model):
     class Meta:
         ordering = ["identity"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "participant_kind", "identity"], name="meet_link_unique_identity"),
+            models.UniqueConstraint(
+                fields=["organization", "participant_kind", "identity"], condition=Q(class_session__isnull=True),
+                name="meet_link_unique_identity",
+            ),
+            models.UniqueConstraint(
+                fields=["class_session", "participant_kind", "identity"], condition=Q(class_session__isnull=False),
+                name="meet_link_unique_identity_in_class",
+            ),
             models.CheckConstraint(
                 condition=(Q(teacher__isnull=False) & Q(student__isnull=True)) | (Q(teacher__isnull=True) & Q(student__isnull=False)),
                 name="meet_link_exactly_one_person",

@@ -1,8 +1,11 @@
 """Reads of the meetings app: billing, payroll, attendance logs and the status page.
 
-A class counts toward the month (in the academy's time zone) in which it is scheduled to start,
-like the engine's rollups count a session toward the month of its check-in. Amounts are integer
-cents: per person and month, round-half-up(attended seconds × rate ÷ seconds of the rate unit).
+A person's attended time in a class counts toward the local month (academy time zone) of their
+first join inside the class's counted window (`ClassAttendance.first_joined_at`). That instant is
+the check-in of the engine session recorded for it, and the engine's rollups count a session in the
+local month of its check-in: billing, payroll and the rollups agree by construction, also for a class
+that crosses midnight at a month's end. Amounts are integer cents: per person and month,
+round-half-up(attended seconds × rate ÷ seconds of the rate unit).
 """
 
 from dataclasses import dataclass
@@ -12,7 +15,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from meetings import beat, conf
+from meetings import beat, conf, sessions
 from meetings.models import (
     RATE_UNIT_SECONDS,
     AttendanceLog,
@@ -41,12 +44,9 @@ def minutes(seconds: int) -> float:
 
 
 def _month_attendance(organization: Organization, year: int, month: int):
+    """The attendances billed in a local month: by first join, the engine session's check-in (see above)."""
     start, end = month_bounds(year, month, organization.tz)
-    return ClassAttendance.objects.filter(
-        organization=organization,
-        class_session__scheduled_class__starts_at__gte=start,
-        class_session__scheduled_class__starts_at__lt=end,
-    )
+    return ClassAttendance.objects.filter(organization=organization, first_joined_at__gte=start, first_joined_at__lt=end)
 
 
 def family_billing(*, organization: Organization, year: int, month: int) -> dict:
@@ -156,18 +156,23 @@ def job_statuses(*, now: datetime | None = None) -> list[JobStatus]:
 
 
 def meet_access(*, organization: Organization) -> dict:
-    """Whether the jobs can reach Meet for this organization, and the message to show when not."""
+    """Whether the jobs can reach Meet for this organization, and the message to show when not: every
+    "not available" message ends with the command that fixes it, with the organization's slug."""
     credential = GoogleCredential.objects.filter(organization=organization).first()
+    fix = conf.setup_command(organization.slug)
     if credential is None:
-        return {"ok": False, "message": conf.NO_CREDENTIALS_MESSAGE, "account_email": ""}
+        return {"ok": False, "message": conf.with_fix(conf.NO_CREDENTIALS_MESSAGE, organization.slug), "fix": fix,
+                "account_email": ""}
     if conf.MEET_READONLY_SCOPE not in (credential.scopes or []):
-        return {"ok": False, "message": conf.NO_SCOPE_MESSAGE, "account_email": credential.account_email}
+        return {"ok": False, "message": conf.with_fix(conf.NO_SCOPE_MESSAGE, organization.slug), "fix": fix,
+                "account_email": credential.account_email}
     last = (
         SyncAttempt.objects.filter(organization=organization).exclude(outcome=SyncOutcome.RUNNING).order_by("-started_at", "-id").first()
     )
     if last is not None and last.outcome == SyncOutcome.NO_ACCESS:
-        return {"ok": False, "message": last.error, "account_email": credential.account_email}
-    return {"ok": True, "message": "Google Meet API access configured.", "account_email": credential.account_email}
+        return {"ok": False, "message": conf.with_fix(last.error, organization.slug), "fix": fix,
+                "account_email": credential.account_email}
+    return {"ok": True, "message": "Google Meet API access configured.", "fix": "", "account_email": credential.account_email}
 
 
 def recent_failures(*, organization: Organization, limit: int = 20):
@@ -180,17 +185,12 @@ def recent_failures(*, organization: Organization, limit: int = 20):
 
 
 def classes_waiting_for_data(*, organization: Organization, now: datetime | None = None):
-    """Completed classes of the retry window whose final data is not in yet."""
+    """Completed classes within their retry window whose final data is not in yet."""
     now = now or timezone.now()
-    return (
-        ClassSession.objects.filter(
-            organization=organization, status=SessionStatus.COMPLETED,
-            completed_at__gte=now - timedelta(days=conf.RETRY_WINDOW_DAYS),
-        )
-        .exclude(data_state=DataState.FINAL)
-        .select_related("scheduled_class__teacher")
-        .order_by("completed_at", "id")
+    waiting = ClassSession.objects.filter(organization=organization, status=SessionStatus.COMPLETED).exclude(
+        data_state=DataState.FINAL
     )
+    return sessions.within_retry_window(waiting, now).select_related("scheduled_class__teacher").order_by("completed_at", "id")
 
 
 def active_sessions(*, organization: Organization):

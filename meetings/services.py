@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from attendance import services as engine
@@ -33,6 +34,7 @@ from meetings.models import (
     SyncOutcome,
     Teacher,
 )
+from meetings.sessions import class_window
 from organizations.models import Organization
 from organizations.services import audit_log_record
 
@@ -65,9 +67,9 @@ def meet_client_for(organization: Organization) -> MeetClient:
     """Return a Meet client with the organization's credentials, or raise MeetUnavailable saying why."""
     credential = GoogleCredential.objects.filter(organization=organization).first()
     if credential is None:
-        raise MeetUnavailable(conf.NO_CREDENTIALS_MESSAGE, code="meet_no_credentials")
+        raise MeetUnavailable(conf.with_fix(conf.NO_CREDENTIALS_MESSAGE, organization.slug), code="meet_no_credentials")
     if conf.MEET_READONLY_SCOPE not in (credential.scopes or []):
-        raise MeetUnavailable(conf.NO_SCOPE_MESSAGE, code="meet_scope_missing")
+        raise MeetUnavailable(conf.with_fix(conf.NO_SCOPE_MESSAGE, organization.slug), code="meet_scope_missing")
     client = MeetClient(credentials_from_info(credential.authorized_user_info, credential.scopes))
     client.stored_credential = credential
     return client
@@ -85,60 +87,6 @@ def _persist_refreshed_token(client: MeetClient) -> None:
         info["expiry"] = expiry.isoformat() + ("Z" if expiry.tzinfo is None else "")
     GoogleCredential.objects.filter(pk=credential.pk).update(authorized_user_info=info)
     credential.authorized_user_info = info
-
-
-# --- class sessions start and end -------------------------------------------------------------
-
-
-def class_window(scheduled_class: ScheduledClass) -> tuple[datetime, datetime]:
-    """The span in which attended time counts: the scheduled class plus the configured overtime."""
-    return scheduled_class.starts_at, scheduled_class.ends_at + timedelta(minutes=conf.OVERTIME_MINUTES)
-
-
-def class_sessions_advance(*, now: datetime | None = None, organization: Organization | None = None) -> dict[str, int]:
-    """Open a session for each class whose start has come; complete those whose window has ended.
-
-    A completed class gets its final fetch enqueued after commit. Classes that started more than the
-    retry window ago without a session are left alone (nothing could be fetched for them any more).
-    """
-    now = now or timezone.now()
-    due = ScheduledClass.objects.filter(
-        starts_at__lte=now, starts_at__gte=now - timedelta(days=conf.RETRY_WINDOW_DAYS), session__isnull=True
-    )
-    if organization is not None:
-        due = due.filter(organization=organization)
-    fresh = []
-    for scheduled_class in due.only("id", "organization_id", "starts_at", "duration_minutes"):
-        _, window_end = class_window(scheduled_class)
-        ended = window_end <= now
-        fresh.append(ClassSession(
-            organization_id=scheduled_class.organization_id, scheduled_class=scheduled_class, started_at=now,
-            status=SessionStatus.COMPLETED if ended else SessionStatus.ACTIVE, completed_at=now if ended else None,
-        ))
-    ClassSession.objects.bulk_create(fresh, ignore_conflicts=True)  # another beat run may have made some
-
-    active = ClassSession.objects.filter(status=SessionStatus.ACTIVE).select_related("scheduled_class")
-    if organization is not None:
-        active = active.filter(organization=organization)
-    to_complete = [s.pk for s in active if class_window(s.scheduled_class)[1] <= now]
-    completed = []
-    for session_id in to_complete:
-        # Claim each one: only the run whose update matched a row enqueues the final fetch.
-        if ClassSession.objects.filter(pk=session_id, status=SessionStatus.ACTIVE).update(
-            status=SessionStatus.COMPLETED, completed_at=now
-        ):
-            completed.append(session_id)
-    finals = completed + [
-        s.pk for s in ClassSession.objects.filter(
-            scheduled_class_id__in=[s.scheduled_class_id for s in fresh if s.status == SessionStatus.COMPLETED]
-        )
-    ]
-    if finals:
-        from meetings import tasks
-
-        for session_id in finals:
-            transaction.on_commit(lambda sid=session_id: tasks.sync_class_session.delay(sid, trigger="final"), robust=True)
-    return {"started": len(fresh), "completed": len(completed)}
 
 
 # --- the sync ---------------------------------------------------------------------------------
@@ -236,13 +184,19 @@ def class_session_apply_fetch(
         result.logs_created, result.logs_updated = _upsert_logs(locked, fetched, now)
         result.attendances = _recompute_attendances(locked, now)
         ongoing = any(f.end is None for f in fetched)
+        failures, error = 0, ""
         if locked.status == SessionStatus.COMPLETED and records and not ongoing:
             locked.data_state, locked.final_data_at, locked.next_retry_at = DataState.FINAL, now, None
+        elif locked.status == SessionStatus.COMPLETED and not records:
+            # Meet has nothing for a class that is over: ask again later, backing off like a failure.
+            locked.data_state = DataState.NONE
+            failures, error = locked.consecutive_failures + 1, EMPTY_FETCH_MESSAGE
+            locked.next_retry_at = now + retry_delay(failures)
         else:
             locked.data_state = DataState.PARTIAL if records else DataState.NONE
-            # A completed class still missing data is looked at again by the next retry round.
+            # A completed class whose call is still open is looked at again by the next retry round.
             locked.next_retry_at = now if locked.status == SessionStatus.COMPLETED else None
-        locked.last_synced_at, locked.consecutive_failures, locked.last_error = now, 0, ""
+        locked.last_synced_at, locked.consecutive_failures, locked.last_error = now, failures, error
         locked.save(update_fields=["data_state", "final_data_at", "next_retry_at", "last_synced_at", "consecutive_failures", "last_error"])
         attempt.finished_at, attempt.outcome = timezone.now(), SyncOutcome.SUCCESS
         attempt.records, attempt.logs_created, attempt.logs_updated = records, result.logs_created, result.logs_updated
@@ -253,10 +207,17 @@ def class_session_apply_fetch(
     return result
 
 
+EMPTY_FETCH_MESSAGE = "Meet reported no conference record for this class (yet)."
+
+
+def retry_delay(failures: int) -> timedelta:
+    """Backoff after the n-th fetch in a row that failed or found nothing: base · 2^(n−1), capped."""
+    return timedelta(seconds=min(conf.RETRY_BACKOFF_SECONDS * 2 ** (failures - 1), conf.RETRY_BACKOFF_MAX_SECONDS))
+
+
 def _sync_failed(class_session: ClassSession, attempt: SyncAttempt, error: MeetError, now: datetime) -> None:
     failures = class_session.consecutive_failures + 1
-    delay = min(conf.RETRY_BACKOFF_SECONDS * 2 ** (failures - 1), conf.RETRY_BACKOFF_MAX_SECONDS)
-    next_retry = now + timedelta(seconds=delay)
+    next_retry = now + retry_delay(failures)
     if isinstance(error, MeetUnavailable):
         outcome = SyncOutcome.NO_ACCESS
         logger.warning("meetings: class session %s: %s", class_session.pk, error.detail)
@@ -277,7 +238,7 @@ def _sync_failed(class_session: ClassSession, attempt: SyncAttempt, error: MeetE
 def _upsert_logs(class_session: ClassSession, fetched: list[FetchedSession], now: datetime) -> tuple[int, int]:
     """Create or update one AttendanceLog per fetched participant session. Session row lock held."""
     existing = {log.session_name: log for log in AttendanceLog.objects.filter(class_session=class_session)}
-    matcher = _Matcher(class_session.organization_id, fetched)
+    matcher = _Matcher(class_session, fetched)
     created = updated = 0
     rows = []
     for item in fetched:
@@ -317,18 +278,21 @@ def _plain(value):
 
 
 class _Matcher:
-    """Who a Meet participant is: a remembered link first, else a teacher or student by Google user id."""
+    """Who a Meet participant is: a remembered link first (one for this class before one for the
+    whole organization), else a teacher or student by Google user id."""
 
-    def __init__(self, organization_id: int, fetched: list[FetchedSession]):
+    def __init__(self, class_session: ClassSession, fetched: list[FetchedSession]):
+        organization_id = class_session.organization_id
         user_ids = {f.google_user_id for f in fetched if f.google_user_id}
         self.teachers = {t.google_user_id: t for t in Teacher.objects.filter(organization_id=organization_id, google_user_id__in=user_ids)}
         self.students = {s.google_user_id: s for s in Student.objects.filter(organization_id=organization_id, google_user_id__in=user_ids)}
         identities = user_ids | {f.display_name for f in fetched if f.kind != ParticipantKind.SIGNED_IN}
-        self.links = {
-            (link.participant_kind, link.identity): link
-            for link in ParticipantLink.objects.filter(organization_id=organization_id, identity__in=identities)
-            .select_related("teacher", "student")
-        }
+        links = (
+            ParticipantLink.objects.filter(organization_id=organization_id, identity__in=identities)
+            .filter(Q(class_session__isnull=True) | Q(class_session=class_session))
+            .select_related("teacher", "student").order_by(F("class_session_id").asc(nulls_first=True))
+        )
+        self.links = {(link.participant_kind, link.identity): link for link in links}  # the class's link wins
 
     def match(self, kind: str, user_id: str, display_name: str) -> tuple[Teacher | None, Student | None]:
         link = self.links.get((kind, user_id if kind == ParticipantKind.SIGNED_IN else display_name))
@@ -447,35 +411,72 @@ def _record_engine_sessions(class_session: ClassSession, attendances: list[Class
 # --- remembered participant links --------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class LinkPreview:
+    """What linking an identity would touch: logs and classes, and the people they are matched to now."""
+
+    logs: int
+    classes: int
+    already_matched: int
+
+
+def _logs_of_identity(organization: Organization, participant_kind: str, identity: str, class_session: ClassSession | None):
+    logs = AttendanceLog.objects.filter(organization=organization, participant_kind=participant_kind)
+    logs = logs.filter(google_user_id=identity) if participant_kind == ParticipantKind.SIGNED_IN else logs.filter(display_name=identity)
+    return logs.filter(class_session=class_session) if class_session is not None else logs
+
+
+def participant_link_preview(
+    *, organization: Organization, participant_kind: str, identity: str, class_session: ClassSession | None = None
+) -> LinkPreview:
+    """Count what `participant_link_create` would link, in one class or (no class) organization-wide."""
+    logs = _logs_of_identity(organization, participant_kind, identity.strip(), class_session)
+    return LinkPreview(
+        logs=logs.count(), classes=logs.values("class_session_id").distinct().count(),
+        already_matched=logs.filter(Q(teacher__isnull=False) | Q(student__isnull=False)).count(),
+    )
+
+
 def participant_link_create(
     *, organization: Organization, participant_kind: str, identity: str,
-    teacher: Teacher | None = None, student: Student | None = None, actor=None,
+    teacher: Teacher | None = None, student: Student | None = None, class_session: ClassSession | None = None,
+    organization_wide: bool = False, actor=None,
 ) -> tuple[ParticipantLink, int]:
     """Remember that a Meet identity is this teacher or student, and apply it to the existing logs.
 
-    Returns the link and the number of logs it matched. Affected class sessions get their attended
-    time recomputed (and engine sessions recorded for completed classes).
+    A signed-in user's Google id is unique, so its link holds in every class. A guest's or phone's
+    display name is not: its link holds in `class_session` only, unless `organization_wide` is chosen
+    explicitly (after `participant_link_preview`). Returns the link and the number of logs it
+    matched; the affected classes get their attended time recomputed (and engine sessions recorded
+    for completed classes).
     """
     if (teacher is None) == (student is None):
         raise MeetError("Link the participant to exactly one teacher or student.", code="link_needs_one_person", status_code=400)
     person = teacher or student
-    if person.organization_id != organization.pk:
-        raise MeetError("That person belongs to another organization.", code="link_wrong_organization", status_code=400)
+    if person.organization_id != organization.pk or (class_session is not None and class_session.organization_id != organization.pk):
+        raise MeetError("That person or class belongs to another organization.", code="link_wrong_organization", status_code=400)
     identity = identity.strip()
     if not identity:
         raise MeetError("The participant has no identity to remember (no user id or display name).", code="link_no_identity", status_code=400)
+    if participant_kind == ParticipantKind.SIGNED_IN or organization_wide:
+        class_session = None
+    elif class_session is None:
+        raise MeetError(
+            "A guest's or phone's name can belong to anyone: link it within one class, or choose the whole "
+            "organization explicitly after previewing what it would link.", code="link_needs_class", status_code=400,
+        )
     with transaction.atomic():
         link, _ = ParticipantLink.objects.update_or_create(
-            organization=organization, participant_kind=participant_kind, identity=identity,
+            organization=organization, class_session=class_session, participant_kind=participant_kind, identity=identity,
             defaults={"teacher": teacher, "student": student, "created_by": actor if getattr(actor, "pk", None) else None},
         )
-        logs = AttendanceLog.objects.filter(organization=organization, participant_kind=participant_kind)
-        logs = logs.filter(google_user_id=identity) if participant_kind == ParticipantKind.SIGNED_IN else logs.filter(display_name=identity)
+        logs = _logs_of_identity(organization, participant_kind, identity, class_session)
         session_ids = sorted(set(logs.values_list("class_session_id", flat=True)))
         matched = logs.update(teacher=teacher, student=student)
         audit_log_record(
             organization=organization, action="meetings.participant_linked", actor=actor, target=link,
-            data={"kind": participant_kind, "identity": identity, "logs": matched},
+            data={"kind": participant_kind, "identity": identity, "logs": matched,
+                  "class_session_id": class_session.pk if class_session else None},
         )
     now = timezone.now()
     for session_id in session_ids:
@@ -485,51 +486,3 @@ def participant_link_create(
         if session.status == SessionStatus.COMPLETED:
             _record_engine_sessions(session, [a for a in rows if a.check_in_id is None or getattr(a, "_changed", False)])
     return link, matched
-
-
-# --- selections the jobs act on ----------------------------------------------------------------
-
-
-def sessions_due_for_retry(*, now: datetime | None = None, organization: Organization | None = None):
-    """Completed class sessions (within the retry window) whose final data is missing or failed, and due."""
-    now = now or timezone.now()
-    from django.db.models import Q
-
-    due = ClassSession.objects.filter(
-        status=SessionStatus.COMPLETED, completed_at__gte=now - timedelta(days=conf.RETRY_WINDOW_DAYS)
-    ).exclude(data_state=DataState.FINAL).filter(Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))
-    if organization is not None:
-        due = due.filter(organization=organization)
-    return due
-
-
-def class_session_for_sync(*, scheduled_class: ScheduledClass, now: datetime | None = None) -> ClassSession:
-    """The class's session, started now if its start has come; raise class_not_started otherwise."""
-    now = now or timezone.now()
-    session = ClassSession.objects.filter(scheduled_class=scheduled_class).first()
-    if session is not None:
-        return session
-    if scheduled_class.starts_at > now:
-        raise DomainError(
-            f"The class starts at {scheduled_class.starts_at.isoformat()}; there is nothing to fetch yet.",
-            code="class_not_started", status_code=409,
-        )
-    _, window_end = class_window(scheduled_class)
-    ended = window_end <= now
-    session, _ = ClassSession.objects.get_or_create(
-        scheduled_class=scheduled_class,
-        defaults={"organization_id": scheduled_class.organization_id, "started_at": now,
-                  "status": SessionStatus.COMPLETED if ended else SessionStatus.ACTIVE, "completed_at": now if ended else None},
-    )
-    return session
-
-
-def active_sessions_sync_enqueue(*, organization: Organization) -> list[int]:
-    """Start the organization's due classes, then queue a fetch for each active one (after commit)."""
-    from meetings import tasks
-
-    class_sessions_advance(organization=organization)
-    ids = list(ClassSession.objects.filter(organization=organization, status=SessionStatus.ACTIVE).values_list("pk", flat=True))
-    for session_id in ids:
-        transaction.on_commit(lambda sid=session_id: tasks.sync_class_session.delay(sid, trigger="manual"), robust=True)
-    return ids

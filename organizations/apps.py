@@ -1,4 +1,12 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class TenantAdminConfig(admin_apps.AdminConfig):
+    """Django's admin, with the site that lets organization managers in (organizations/admin_scoping.py)."""
+
+    default = False  # organizations.apps' own default is OrganizationsConfig
+    default_site = "organizations.admin_scoping.TenantAdminSite"
 
 
 class OrganizationsConfig(AppConfig):

@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 
 from attendance.models import WeeklyShift
+from organizations.admin_scoping import ScopedModelAdmin, TenantScopedAdmin
 from staff import services
 from staff.models import PastRate, Staff
 
 
-class WeeklyShiftInline(GenericTabularInline):
+class WeeklyShiftInline(TenantScopedAdmin, GenericTabularInline):
     model = WeeklyShift
     ct_field = "attendee_type"
     ct_fk_field = "attendee_id"
@@ -28,7 +29,7 @@ class PastRateInline(admin.TabularInline):
 
 
 @admin.register(Staff)
-class StaffAdmin(admin.ModelAdmin):
+class StaffAdmin(ScopedModelAdmin):
     list_display = ["full_name", "organization", "department", "is_active", "is_on_duty", "last_clock_in", "last_clock_out"]
     list_filter = ["is_on_duty", "is_active", "department", "organization"]
     list_select_related = ["organization", "user"]

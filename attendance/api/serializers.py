@@ -6,7 +6,8 @@ from rest_framework import serializers
 
 from attendance import registry, selectors
 from attendance.exceptions import AttendeeNotFound
-from attendance.models import Correction, CorrectionKind, Kind, Member, Refusal
+from attendance.models import CheckIn, Correction, CorrectionKind, Kind, Member, Refusal
+from config.fields import ModelSerializer, column_integer, id_integer
 
 ACTIONS = ["check_in", "check_out"]  # what a toggle did, or what an offline batch item does
 
@@ -39,7 +40,7 @@ def resolve_attendee(organization, data: dict, *, read: bool = True):
 
 class AttendeeRefSerializer(serializers.Serializer):
     attendee_type = serializers.CharField(required=False, default="member", help_text="member, staff, ...")
-    attendee_id = serializers.IntegerField(required=False, min_value=1)
+    attendee_id = column_integer(CheckIn._meta.get_field("attendee_id"), required=False, min_value=1)
     qr_token = serializers.CharField(required=False, max_length=64)
     rfid_tag = serializers.CharField(required=False, max_length=64)
 
@@ -158,7 +159,7 @@ class RefusalSerializer(serializers.ModelSerializer):
         fields = ["id", "attendee_id", "attempted_at", "method", "source", "code", "detail", "location", "device", "metadata"]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     class Meta:
         model = Member
         fields = [
@@ -171,7 +172,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class CorrectionInputSerializer(AttendeeRefSerializer):
     kind = serializers.ChoiceField(choices=CorrectionKind.choices)
-    check_in_id = serializers.IntegerField(required=False, min_value=1)
+    check_in_id = id_integer(CheckIn, required=False)
     proposed_checked_in_at = serializers.DateTimeField(required=False)
     proposed_checked_out_at = serializers.DateTimeField(required=False)
     reason = serializers.CharField(max_length=2000)

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from attendance.models import Member
 from bookings.models import (
     HOLDING_STATUSES,
     Booking,
@@ -18,9 +19,10 @@ from bookings.models import (
     Venue,
     WaitlistEntry,
 )
+from config.fields import ModelSerializer, PrimaryKeyRelatedField, column_integer, id_integer
 
 
-class OrgScopedPKField(serializers.PrimaryKeyRelatedField):
+class OrgScopedPKField(PrimaryKeyRelatedField):
     """A primary key that must belong to the organization of the request (else "does not exist")."""
 
     def get_queryset(self):
@@ -28,32 +30,32 @@ class OrgScopedPKField(serializers.PrimaryKeyRelatedField):
         return super().get_queryset().filter(organization=organization)
 
 
-class StudioSerializer(serializers.ModelSerializer):
+class StudioSerializer(ModelSerializer):
     class Meta:
         model = Studio
         fields = ["late_cancel_hours", "late_grace_minutes", "check_in_opens_minutes", "lapsed_after_days"]
 
 
-class VenueSerializer(serializers.ModelSerializer):
+class VenueSerializer(ModelSerializer):
     class Meta:
         model = Venue
         fields = ["id", "name", "address", "capacity"]
 
 
-class InstructorSerializer(serializers.ModelSerializer):
+class InstructorSerializer(ModelSerializer):
     class Meta:
         model = Instructor
         fields = ["id", "name", "email", "specialisations", "user"]
         read_only_fields = ["user"]
 
 
-class ClassTypeSerializer(serializers.ModelSerializer):
+class ClassTypeSerializer(ModelSerializer):
     class Meta:
         model = ClassType
         fields = ["id", "name", "duration_minutes", "drop_in_price_pennies", "metadata"]
 
 
-class FitnessClassSerializer(serializers.ModelSerializer):
+class FitnessClassSerializer(ModelSerializer):
     class_type = OrgScopedPKField(queryset=ClassType.objects.all())
     venue = OrgScopedPKField(queryset=Venue.objects.all())
     instructors = OrgScopedPKField(queryset=Instructor.objects.all(), many=True, required=False)
@@ -87,14 +89,14 @@ class FitnessClassSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class MembershipPlanSerializer(serializers.ModelSerializer):
+class MembershipPlanSerializer(ModelSerializer):
     class Meta:
         model = MembershipPlan
         fields = ["id", "name", "price_pennies", "class_limit", "limit_period"]
 
 
-class CustomerMembershipSerializer(serializers.ModelSerializer):
-    customer = serializers.IntegerField(source="customer_id")
+class CustomerMembershipSerializer(ModelSerializer):
+    customer = id_integer(Member, source="customer_id")
     plan = OrgScopedPKField(queryset=MembershipPlan.objects.all())
 
     class Meta:
@@ -109,8 +111,8 @@ class CustomerMembershipSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ClassPackageSerializer(serializers.ModelSerializer):
-    customer = serializers.IntegerField(source="customer_id")
+class ClassPackageSerializer(ModelSerializer):
+    customer = id_integer(Member, source="customer_id")
     classes_remaining = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -126,7 +128,7 @@ class ClassPackageSerializer(serializers.ModelSerializer):
         return value
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(ModelSerializer):
     class_id = serializers.IntegerField(source="fitness_class_id")
     class_starts_at = serializers.DateTimeField(source="fitness_class.starts_at", read_only=True,
                                                 help_text="The class's current start.")
@@ -139,7 +141,7 @@ class BookingSerializer(serializers.ModelSerializer):
                   "refunded_pennies", "package", "membership", "series", "promoted_from_waitlist"]
 
 
-class WaitlistEntrySerializer(serializers.ModelSerializer):
+class WaitlistEntrySerializer(ModelSerializer):
     class_id = serializers.IntegerField(source="fitness_class_id")
     customer_id = serializers.IntegerField()
 
@@ -159,12 +161,13 @@ class WaitlistPlaceSerializer(WaitlistEntrySerializer):
 
 
 class BookingInputSerializer(serializers.Serializer):
-    class_id = serializers.IntegerField(min_value=1)
-    customer_id = serializers.IntegerField(min_value=1, required=False, help_text="Default: the caller's own customer record.")
+    class_id = id_integer(FitnessClass)
+    customer_id = id_integer(Member, required=False, help_text="Default: the caller's own customer record.")
     method = serializers.ChoiceField(choices=BookingMethod.choices, required=False, allow_null=True, default=None,
                                      help_text="Default: membership if valid, else a package, else drop-in.")
     source = serializers.ChoiceField(choices=BookingSource.choices, required=False)
-    amount_paid_pennies = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    amount_paid_pennies = column_integer(Booking._meta.get_field("amount_paid_pennies"), required=False, allow_null=True,
+                                         default=None)
     waitlist = serializers.BooleanField(default=True, help_text="Join the waitlist when the class is full.")
 
 
@@ -177,10 +180,10 @@ class CancelInputSerializer(serializers.Serializer):
 
 
 class ClassCheckInInputSerializer(serializers.Serializer):
-    customer_id = serializers.IntegerField(min_value=1, required=False)
+    customer_id = id_integer(Member, required=False)
     qr_token = serializers.CharField(required=False, max_length=64)
-    booking_id = serializers.IntegerField(min_value=1, required=False)
-    class_id = serializers.IntegerField(min_value=1, required=False)
+    booking_id = id_integer(Booking, required=False)
+    class_id = id_integer(FitnessClass, required=False)
     method = serializers.CharField(required=False, default="manual", max_length=32)
     at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
@@ -191,7 +194,7 @@ class ClassCheckInInputSerializer(serializers.Serializer):
 
 
 class CapacityInputSerializer(serializers.Serializer):
-    capacity_override = serializers.IntegerField(min_value=0, allow_null=True)
+    capacity_override = column_integer(FitnessClass._meta.get_field("capacity_override"), allow_null=True)
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -213,10 +216,10 @@ class LateArrivalsParamsSerializer(PeriodSerializer):
 
 
 class AttendanceFilterSerializer(PeriodSerializer):
-    class_type = serializers.IntegerField(required=False)
-    venue = serializers.IntegerField(required=False)
-    instructor = serializers.IntegerField(required=False)
-    customer = serializers.IntegerField(required=False)
+    class_type = id_integer(ClassType, required=False)
+    venue = id_integer(Venue, required=False)
+    instructor = id_integer(Instructor, required=False)
+    customer = id_integer(Member, required=False)
     status = serializers.ChoiceField(choices=["registered", "attended", "late_cancelled", "no_show", "cancelled"], required=False)
     method = serializers.ChoiceField(choices=BookingMethod.choices, required=False)
     was_late = serializers.BooleanField(required=False, allow_null=True, default=None)

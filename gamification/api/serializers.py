@@ -2,12 +2,14 @@
 
 from rest_framework import serializers
 
+from attendance.models import Member
+from config.fields import id_integer
 from gamification.models import AccessType, SubscriptionStatus
 
 
 class GymCheckInInputSerializer(serializers.Serializer):
     qr = serializers.CharField(required=False, max_length=200)
-    user_id = serializers.IntegerField(required=False, help_text="The member's id (manual check-in).")
+    user_id = id_integer(Member, required=False, help_text="The member's id (manual check-in).")
 
     def validate(self, attrs):
         if bool(attrs.get("qr")) == (attrs.get("user_id") is not None):
@@ -24,7 +26,7 @@ class GymFootprintInputSerializer(serializers.Serializer):
 
 
 class GymCourtesyInputSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(required=False)
+    user_id = id_integer(Member, required=False)
     qr = serializers.CharField(required=False, max_length=200)
     guest_name = serializers.CharField(required=False, max_length=200)
     reason = serializers.CharField(max_length=500)
@@ -79,6 +81,7 @@ class GymMemberSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     access_type = serializers.CharField()
     subscription_status = serializers.CharField()
+    door_state = serializers.CharField(help_text="What the door applies now: active, expired, inactive, paused, cancelled, staff or courtesy.")
     expires_at = serializers.DateTimeField(allow_null=True)
     current_streak = serializers.IntegerField()
     longest_streak = serializers.IntegerField()

@@ -44,7 +44,7 @@ class GymView(PrincipalMixin, APIView):
         self.gym = services.gym_get(organization=self.organization)
 
 
-def entry_response(entry: services.EntryResult) -> Response:
+def entry_response(entry: services.EntryResult, *, tz) -> Response:
     row = entry.check_in
     body = {
         "result": "allowed",
@@ -55,7 +55,7 @@ def entry_response(entry: services.EntryResult) -> Response:
             "access_method": row.metadata.get("access_method"),
             "access_type": row.metadata.get("access_type"),
         },
-        "member": member_summary(entry.profile.member, entry.profile),
+        "member": member_summary(entry.profile.member, entry.profile, tz=tz, at=entry.check_in.checked_in_at),
     }
     return Response(body, status=status.HTTP_201_CREATED if entry.created else status.HTTP_200_OK)
 
@@ -84,7 +84,7 @@ class CheckInView(GymView):
             organization=self.organization, member=member, access_method=method, actor=self.actor, device=self.device,
             gym=self.gym,
         )
-        return entry_response(entry)
+        return entry_response(entry, tz=self.organization.tz)
 
 
 class BiometricCheckInView(GymView):
@@ -105,7 +105,7 @@ class BiometricCheckInView(GymView):
             organization=self.organization, member=member, access_method=AccessMethod.BIOMETRIC, device=self.device,
             gym=self.gym,
         )
-        return entry_response(entry)
+        return entry_response(entry, tz=self.organization.tz)
 
 
 class CourtesyView(GymView):
@@ -130,7 +130,7 @@ class CourtesyView(GymView):
             organization=self.organization, member=member, reason=data["reason"], actor=self.actor,
             role=request.principal.role, gym=self.gym,
         )
-        return entry_response(entry)
+        return entry_response(entry, tz=self.organization.tz)
 
 
 class MemberListView(GymView):
@@ -145,7 +145,7 @@ class MemberListView(GymView):
     def post(self, request):
         data = _valid(s.GymMemberCreateSerializer, request.data)
         member = services.gym_member_create(organization=self.organization, actor=self.actor, **data)
-        return Response(selectors.member_row(member), status=status.HTTP_201_CREATED)
+        return Response(selectors.member_row(member, tz=self.organization.tz), status=status.HTTP_201_CREATED)
 
 
 class MemberDetailMixin:
@@ -157,7 +157,7 @@ class MemberDetailView(MemberDetailMixin, GymView):
     @extend_schema(responses={200: s.GymMemberDetailSerializer})
     def get(self, request, member_id):
         member = self.member(member_id)
-        return Response({**selectors.member_row(member), "qr": f"{QR_PREFIX}{member.qr_token}"})
+        return Response({**selectors.member_row(member, tz=self.organization.tz), "qr": f"{QR_PREFIX}{member.qr_token}"})
 
 
 class SubscriptionView(MemberDetailMixin, GymView):
@@ -166,7 +166,7 @@ class SubscriptionView(MemberDetailMixin, GymView):
         data = _valid(s.GymSubscriptionInputSerializer, request.data)
         member = self.member(member_id)
         services.subscription_set(member=member, status=data["subscription_status"], expires_at=data["expires_at"], actor=self.actor)
-        return Response(selectors.member_row(services.member_get(organization=self.organization, member_id=member_id)))
+        return Response(selectors.member_row(services.member_get(organization=self.organization, member_id=member_id), tz=self.organization.tz))
 
 
 class FreezeView(MemberDetailMixin, GymView):
@@ -175,7 +175,7 @@ class FreezeView(MemberDetailMixin, GymView):
         data = _valid(s.GymFreezeInputSerializer, request.data)
         member = self.member(member_id)
         profile = services.streak_freeze_set(member=member, until=data["until"], actor=self.actor)
-        return Response({**selectors.member_row(member), "streak_freeze_until": profile.streak_freeze_until})
+        return Response({**selectors.member_row(member, tz=self.organization.tz), "streak_freeze_until": profile.streak_freeze_until})
 
 
 class FootprintView(MemberDetailMixin, GymView):

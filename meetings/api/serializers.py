@@ -1,7 +1,8 @@
 from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
-from meetings.models import AttendanceLog, DataState, RateUnit, SessionStatus, SyncAttempt, SyncOutcome
+from config.fields import id_integer
+from meetings.models import AttendanceLog, ClassSession, DataState, RateUnit, SessionStatus, SyncAttempt, SyncOutcome
 
 
 class MonthQuerySerializer(serializers.Serializer):
@@ -10,7 +11,7 @@ class MonthQuerySerializer(serializers.Serializer):
 
 
 class LogQuerySerializer(serializers.Serializer):
-    session_id = serializers.IntegerField(min_value=1, required=False)
+    session_id = id_integer(ClassSession, required=False)
     user_email = serializers.EmailField(required=False)
 
 

@@ -1,5 +1,6 @@
 """The monitoring API of online classes: sync triggers, attendance logs, billing and payroll."""
 
+from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 
 from config.api import validated as _valid
 from config.errors import DomainError, NotFound
-from meetings import selectors, services
+from meetings import selectors, services, sessions, tasks
 from meetings.api import serializers as s
 from meetings.api.renderers import CSVRenderer
 from meetings.models import AttendanceLog, ScheduledClass, Teacher
@@ -39,7 +40,7 @@ class SyncParticipantsView(APIView):
         scheduled_class = ScheduledClass.objects.filter(organization=organization, pk=class_id).first()
         if scheduled_class is None:
             raise NotFound("No such class in this organization.", code="class_not_found")
-        session = services.class_session_for_sync(scheduled_class=scheduled_class)
+        session = sessions.class_session_for_sync(scheduled_class=scheduled_class)
         result = services.class_session_sync(class_session=session, trigger="manual")
         return Response({
             "class_id": scheduled_class.pk,
@@ -66,7 +67,10 @@ class SyncAllActiveView(APIView):
     @extend_schema(request=None, responses={202: s.SyncQueuedSerializer})
     def post(self, request):
         organization = request.principal.organization
-        ids = services.active_sessions_sync_enqueue(organization=organization)
+        with transaction.atomic():
+            ids, finals = sessions.active_session_ids(organization=organization)
+            tasks.enqueue_syncs(ids, trigger="manual")
+            tasks.enqueue_syncs(finals, trigger="final")
         return Response({"queued": len(ids), "class_session_ids": ids}, status=status.HTTP_202_ACCEPTED)
 
 

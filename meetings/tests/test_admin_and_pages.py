@@ -1,5 +1,7 @@
 """Admin linking of unmatched participants (remembered), and the status page."""
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client
 from django.utils import timezone
@@ -89,6 +91,8 @@ def test_status_page_shows_jobs_access_failures_and_waiting_classes(academy, mat
 
     call_command("setup_periodic_tasks")
     services.google_credential_store(organization=academy, info={"token": "t"}, scopes=["openid"])
+    # A class that ended an hour ago: inside its retry window, which counts from the class's end.
+    ScheduledClass.objects.filter(pk=math_class.pk).update(starts_at=timezone.now() - timedelta(hours=2))
     session = ClassSession.objects.create(organization=academy, scheduled_class=math_class, status=SessionStatus.COMPLETED,
                                           completed_at=timezone.now())
     with pytest.raises(services.MeetUnavailable):

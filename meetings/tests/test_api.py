@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from meetings import services
+from meetings import services, sessions
 from meetings.conf import MEET_READONLY_SCOPE
 from meetings.meet import MeetUnavailable
 from meetings.models import AttendanceLog, ClassSession, ScheduledClass, SessionStatus, SyncAttempt, Teacher
@@ -139,7 +139,7 @@ def test_status_json_reports_access_failures_and_waiting_classes(desk, academy, 
     call_command("setup_periodic_tasks")
     now = timezone.now()
     ScheduledClass.objects.filter(pk=math_class.pk).update(starts_at=now - timedelta(hours=2))
-    session = services.class_session_for_sync(scheduled_class=ScheduledClass.objects.get(pk=math_class.pk))
+    session = sessions.class_session_for_sync(scheduled_class=ScheduledClass.objects.get(pk=math_class.pk))
     with pytest.raises(MeetUnavailable):
         services.class_session_sync(class_session=session)
     body = desk.get("/api/v1/monitoring/status").json()

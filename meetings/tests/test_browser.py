@@ -23,7 +23,9 @@ def test_status_page_and_linking_a_guest(asgi_live_server, browser, fake_meet, m
     desk = logged_in_context(browser, asgi_live_server, make_user("desk", academy, Role.RECEPTIONIST))
     page = desk.new_page()
     page.goto(f"{asgi_live_server}/academy/bright-test/status/")
-    assert page.locator("#meet-access").inner_text().strip() == "Google Meet API not available: the token lacks the Meet scope"
+    assert page.locator("#meet-access").inner_text().strip() == (
+        "Google Meet API not available: the token lacks the Meet scope. "
+        "To fix it, run `manage.py setup_google_oauth --meet --org bright-test`.")
     assert page.locator("#jobs tbody tr").count() == 3
     desk.close()
 

@@ -20,19 +20,20 @@ def meet_data(fake_meet):
 def test_sessions_start_sync_and_complete_with_a_final_fetch(
     meet_credentials, math_class, meet_data, django_capture_on_commit_callbacks
 ):
+    org_id = math_class.organization_id
     with time_machine.travel(at(14, 59), tick=False):
-        assert tasks.advance_class_sessions() == {"started": 0, "completed": 0}
+        assert tasks.advance_class_sessions() == 0  # no organization has a class that started
         assert tasks.sync_active_sessions() == 0
     with time_machine.travel(at(15, 1), tick=False):
-        assert tasks.advance_class_sessions() == {"started": 1, "completed": 0}
+        assert tasks.advance_class_sessions() == 1  # one organization's task queued (run eagerly)
         session = ClassSession.objects.get()
         assert session.status == SessionStatus.ACTIVE
         assert tasks.sync_active_sessions() == 1
     session.refresh_from_db()
     assert session.data_state == DataState.PARTIAL  # the record is not over yet as far as the class goes
     with time_machine.travel(at(16, 0, 30), tick=False), django_capture_on_commit_callbacks(execute=True):
-        assert tasks.advance_class_sessions() == {"started": 0, "completed": 1}
-        assert tasks.advance_class_sessions() == {"started": 0, "completed": 0}  # nothing twice
+        assert tasks.advance_organization_sessions(org_id) == {"started": 0, "completed": 1}
+        assert tasks.advance_organization_sessions(org_id) == {"started": 0, "completed": 0}  # nothing twice
     session.refresh_from_db()
     assert (session.status, session.data_state) == (SessionStatus.COMPLETED, DataState.FINAL)
     assert list(SyncAttempt.objects.order_by("started_at").values_list("trigger", "outcome")) == [
@@ -46,7 +47,7 @@ def test_a_class_missed_while_the_jobs_were_down_is_completed_and_fetched(
     meet_credentials, math_class, meet_data, django_capture_on_commit_callbacks
 ):
     with time_machine.travel(at(18), tick=False), django_capture_on_commit_callbacks(execute=True):
-        assert tasks.advance_class_sessions() == {"started": 1, "completed": 0}
+        assert tasks.advance_organization_sessions(math_class.organization_id) == {"started": 1, "completed": 0}
     session = ClassSession.objects.get()
     assert (session.status, session.data_state) == (SessionStatus.COMPLETED, DataState.FINAL)
 

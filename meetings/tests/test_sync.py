@@ -4,7 +4,7 @@ import pytest
 import time_machine
 
 from attendance.models import CheckIn, MonthlyRollup
-from meetings import services
+from meetings import services, sessions, tasks
 from meetings.meet import MeetClient, MeetNotFound, MeetTransientError, MeetUnavailable
 from meetings.models import (
     AttendanceLog,
@@ -20,8 +20,9 @@ from meetings.tests.conftest import at
 
 
 def completed_session(scheduled_class, now):
+    """Run the beat job at `now`: the class's session completes and its final fetch runs (eagerly)."""
     with time_machine.travel(now, tick=False):
-        services.class_sessions_advance(now=now)
+        tasks.advance_class_sessions()
     return ClassSession.objects.get(scheduled_class=scheduled_class)
 
 
@@ -116,7 +117,7 @@ def test_ongoing_call_counts_up_to_now_then_is_finalised(fake_meet, meet_credent
     session.refresh_from_db()
     assert session.data_state == DataState.PARTIAL
     assert attended(session) == {"Tara Teach": 3600}
-    assert services.sessions_due_for_retry(now=at(16, 10)).filter(pk=session.pk).exists()
+    assert sessions.sessions_due_for_retry(now=at(16, 10)).filter(pk=session.pk).exists()
 
     # Meet now reports the end: the log is finalised, nothing is duplicated.
     fake_meet.end_session(fake_meet.sessions[teacher_p][0]["name"], at(16, 20))
@@ -126,7 +127,7 @@ def test_ongoing_call_counts_up_to_now_then_is_finalised(fake_meet, meet_credent
     assert (log.left_at, log.duration_seconds) == (at(16, 20), 80 * 60)
     session.refresh_from_db()
     assert session.data_state == DataState.FINAL
-    assert not services.sessions_due_for_retry(now=at(17)).filter(pk=session.pk).exists()
+    assert not sessions.sessions_due_for_retry(now=at(17)).filter(pk=session.pk).exists()
     assert CheckIn.objects.get(source="meetings").duration.total_seconds() == 3600
 
 
@@ -170,8 +171,8 @@ def test_errors_are_recorded_and_the_next_attempt_succeeds(fake_meet, meet_crede
     assert failed.next_retry_at == at(16, 2)
     session.refresh_from_db()
     assert (session.data_state, session.consecutive_failures) == (DataState.FAILED, 1)
-    assert not services.sessions_due_for_retry(now=at(16, 1, 30)).exists()
-    assert services.sessions_due_for_retry(now=at(16, 2)).get() == session
+    assert not sessions.sessions_due_for_retry(now=at(16, 1, 30)).exists()
+    assert sessions.sessions_due_for_retry(now=at(16, 2)).get() == session
 
     services.class_session_sync(class_session=session, trigger="retry", now=at(16, 2))
     session.refresh_from_db()
@@ -200,7 +201,8 @@ def test_without_credentials_or_scope_the_sync_says_so(fake_meet, math_class, ac
     services.google_credential_store(organization=academy, info={"token": "t"}, scopes=["https://www.googleapis.com/auth/calendar.readonly"])
     with pytest.raises(MeetUnavailable) as error:
         services.class_session_sync(class_session=session, now=at(15, 31))
-    assert error.value.detail == "Google Meet API not available: the token lacks the Meet scope"
+    assert error.value.detail == ("Google Meet API not available: the token lacks the Meet scope. "
+                                  "To fix it, run `manage.py setup_google_oauth --meet --org bright-test`.")
     assert list(SyncAttempt.objects.order_by("started_at").values_list("outcome", flat=True)) == [SyncOutcome.NO_ACCESS] * 2
     assert fake_meet.requests == []
 

@@ -6,7 +6,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.fields import id_integer
 from staff.events import iso_utc
+from staff.models import Staff
 from staff.services import CLOCK_METHODS
 
 MAX_PERIOD_DAYS = 366
@@ -80,7 +82,7 @@ class ShiftsInputSerializer(serializers.Serializer):
 class PeriodSerializer(serializers.Serializer):
     start = serializers.DateField(required=False, help_text="First local date (default: first of this month).")
     end = serializers.DateField(required=False, help_text="Last local date, included (default: today).")
-    staff_id = serializers.IntegerField(required=False, help_text="One staff member (managers; staff see only themselves).")
+    staff_id = id_integer(Staff, required=False, help_text="One staff member (managers; staff see only themselves).")
 
     def validate(self, attrs):
         start, end = attrs.get("start"), attrs.get("end")
