@@ -287,7 +287,7 @@ def _day_detail(entry: _Day, f: _DayFigures, scheduled: timedelta, rate: Decimal
         "date": entry.day.isoformat(), "hours_worked": str(_hours(f.worked)), "scheduled_hours": str(_hours(scheduled)),
         "kind": f.kind, "late_minutes": f.late_minutes, "early_leave_minutes": f.early_leave_minutes,
         "break_hours": str(_hours(sum((back - out for out, back in f.breaks), timedelta()))),
-        "breaks": [{"from": local(out), "to": local(back), "minutes": int((back - out).total_seconds() // 60)}
+        "breaks": [{"start": local(out), "end": local(back), "minutes": int((back - out).total_seconds() // 60)}
                    for out, back in f.breaks],
         "hourly_rate": str(rate),
         "sessions": [

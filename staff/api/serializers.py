@@ -158,13 +158,15 @@ class TimesheetCountsSerializer(serializers.Serializer):
     hours_worked = _money()
     scheduled_hours = _money()
     overtime_hours = _money()
+    break_hours = _money()
     pay = _money()
     days_worked = serializers.IntegerField()
     sessions = serializers.IntegerField()
+    breaks = serializers.IntegerField(help_text="Gaps between two sessions of one shift day.")
     half_days = serializers.IntegerField()
-    late_arrivals = serializers.IntegerField()
+    late_arrivals = serializers.IntegerField(help_text="Shift days whose first clock-in was late.")
     late_minutes = serializers.IntegerField()
-    early_leaves = serializers.IntegerField()
+    early_leaves = serializers.IntegerField(help_text="Shift days whose last clock-out was early.")
     auto_closed = serializers.IntegerField()
     open_sessions = serializers.IntegerField()
 
@@ -175,17 +177,26 @@ class TimesheetSessionSerializer(serializers.Serializer):
     clock_out = serializers.DateTimeField(allow_null=True)
     local_in = serializers.CharField(help_text="HH:MM in the hotel's time zone.")
     local_out = serializers.CharField(allow_null=True)
-    kind = serializers.CharField()
-    late_minutes = serializers.IntegerField()
-    early_leave_minutes = serializers.IntegerField()
     auto_closed = serializers.BooleanField()
     method = serializers.CharField()
+
+
+class TimesheetBreakSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="HH:MM clocked out, hotel time.")
+    end = serializers.CharField(help_text="HH:MM clocked back in, hotel time.")
+    minutes = serializers.IntegerField()
 
 
 class TimesheetDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     hours_worked = _money()
     scheduled_hours = _money()
+    kind = serializers.CharField(help_text="The shift day's kind from its time worked; empty without a shift.")
+    late_minutes = serializers.IntegerField(help_text="At the day's first clock-in.")
+    early_leave_minutes = serializers.IntegerField(help_text="At the day's last clock-out.")
+    break_hours = _money()
+    breaks = TimesheetBreakSerializer(many=True)
+    hourly_rate = _money()
     sessions = TimesheetSessionSerializer(many=True)
 
 
