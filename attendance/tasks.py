@@ -5,11 +5,12 @@ import logging
 from celery import shared_task
 
 from attendance import services
+from config.retries import retry_policy
 from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
 
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True, "max_retries": 5}
+RETRY = retry_policy()
 
 
 @shared_task(**RETRY)

@@ -4,13 +4,13 @@ import logging
 
 from celery import shared_task
 
+from config.retries import retry_policy
 from organizations.models import Organization
 from staff import services
 
 logger = logging.getLogger(__name__)
 
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 120, "retry_jitter": True,
-         "max_retries": 3}
+RETRY = retry_policy(backoff_max=120, max_retries=3)
 
 
 @shared_task(**RETRY)
