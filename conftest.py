@@ -38,15 +38,12 @@ def _isolated_channel_layer(settings):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
-    """Cached rows (device keys, gyms) must not outlive the test whose database they came from:
-    in-process memory is emptied, Redis gets a per-test key prefix (nothing else there is flushed)."""
+    """Cache entries must not outlive the test whose database they came from: in-process memory is
+    emptied, Redis gets a per-test key prefix (nothing else there is flushed)."""
     import uuid
 
     from django.core.cache import cache
 
-    from config.cache import clear_local
-
-    clear_local()
     if settings.REDIS_URL:
         settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}"}}
     else:

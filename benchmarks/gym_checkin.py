@@ -158,11 +158,9 @@ def queries_per_check_in(organization) -> tuple[int, int]:
     from attendance.models import CheckIn, Member
     from gamification import services
     from gamification.models import AccessMethod, GymProfile
-    from gamification.services import gym_of
 
     ct = common.member_content_type_id()
     now = timezone.now()
-    gym_of(organization)  # as on a running server: "is this a gym?" is answered from the cache
     counts = []
     for label, history in (("short", 1), ("long", LONG_HISTORY)):
         member = services.gym_member_create(organization=organization, first_name="History", last_name=label,

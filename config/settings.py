@@ -116,13 +116,10 @@ if DATABASE_URL:
         # a connection. Without it, after a database restart each worker's first request fails once
         # and the broken connection is then replaced. Off by default, as in Django.
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
+        # Django's default, client-side parameter binding. Server-side binding stored integers beyond
+        # a column's range wrapped to 32 bits (4294968796 as 1500) instead of refusing them, see
+        # attendance/tests/test_postgres_binding.py.
         _options = DATABASES["default"].setdefault("OPTIONS", {})
-        # Parameters travel apart from the SQL (measured 12 % more check-ins per second than
-        # client-side binding), and psycopg prepares a statement once it has run DB_PREPARE_THRESHOLD
-        # times on a connection, so PostgreSQL stops parsing and planning the hot ones. Django turns
-        # preparing off unless asked (for transaction-mode PgBouncer before 1.21); 0 turns it off.
-        _options["server_side_binding"] = True
-        _options["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0) or None
         if DB_POOL_MAX_SIZE:
             if DB_CONN_MAX_AGE:
                 raise ImproperlyConfigured("Set DB_POOL_MAX_SIZE or DB_CONN_MAX_AGE, not both (a pool keeps the connections).")
@@ -193,21 +190,18 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# The cache holds short-lived copies of rows (device keys, gyms); Redis makes an invalidation reach
-# every process. Keys carry the database's name: two databases sharing one Redis must not share rows.
+# The cache holds primitive values only (e.g. webhook replay markers), never copies of rows. Keys
+# carry the database's name: two databases sharing one Redis must not share entries.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"att:{DATABASES['default']['NAME']}",
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-DEVICE_KEY_CACHE_SECONDS = env_int("DEVICE_KEY_CACHE_SECONDS", 60, minimum=0)
-# A per-process copy of those rows in front of the cache (config.cache.read); 0 turns it off.
-CACHE_LOCAL_MS = env_int("CACHE_LOCAL_MS", 1000, minimum=0)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":

@@ -2,6 +2,7 @@ import logging
 
 from celery import shared_task
 
+from config.retries import retry_policy
 from organizations.pusher_client import get_pusher
 
 logger = logging.getLogger(__name__)
@@ -9,11 +10,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     bind=True,
-    autoretry_for=(Exception,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    retry_jitter=True,
-    max_retries=8,
+    **retry_policy(backoff=2, backoff_max=120, max_retries=8),
     acks_late=True,
 )
 def pusher_trigger(self, channel: str, event: str, payload: dict) -> None:

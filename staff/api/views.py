@@ -20,6 +20,7 @@ from staff import selectors, services
 from staff.api import serializers as s
 from staff.events import hotel_channel
 from staff.exports import csv_filename, timesheet_csv
+from staff.models import Staff
 
 ANY_ROLE = frozenset(Role.values)
 
@@ -100,7 +101,9 @@ class StaffListView(HotelView):
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     def get(self, request, hotel_slug):
-        people = self.hotel.staff_members.order_by("department", "last_name", "first_name", "id")
+        people = self.hotel.staff_members.annotate(last_clock_out=Staff.last_clock_out_subquery()).order_by(
+            "department", "last_name", "first_name", "id"
+        )
         return Response(s.StaffSerializer(people, many=True).data)
 
 
