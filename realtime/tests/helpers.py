@@ -29,13 +29,15 @@ def undelivered(targets=None) -> int:
     return OutboxEvent.objects.filter(pending).count()
 
 
-def deliver_outbox(*, timeout: float = 5.0, targets=None) -> Relay:
-    """Run a relay until every recorded event reached every target (or `timeout`); return it."""
+def deliver_outbox(*, timeout: float = 10.0, targets=None, until=None) -> Relay:
+    """Run a relay until every recorded event reached every target, or until `until()` is true
+    (a check that runs in a thread), or `timeout`; return the relay."""
+    done = until or (lambda: not undelivered(targets))
 
     async def main():
         async with running_relay(targets=targets) as relay:
             deadline = time.monotonic() + timeout
-            while await sync_to_async(undelivered)(targets) and time.monotonic() < deadline:
+            while not await sync_to_async(done)() and time.monotonic() < deadline:
                 await asyncio.sleep(0.02)
         return relay
 

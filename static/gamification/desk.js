@@ -255,7 +255,7 @@
       onStatus: (status, message) => {
         document.getElementById("live-dot").className = status === "live" ? "dot on" : "dot";
         label.dataset.status = status;
-        text(label, message);
+        text(label, message.charAt(0).toLowerCase() + message.slice(1));  // the desk's lower-case labels
       },
       onEvent: (event, data) => {
         if (event === "occupancy.changed") text(document.getElementById("occupancy"), data.total);
