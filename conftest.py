@@ -51,18 +51,6 @@ def _isolated_cache(settings):
     yield
 
 
-@pytest.fixture(autouse=True)
-def _occupancy_event_per_change(settings):
-    """One occupancy.changed per change unless a test sets a window (attendance.occupancy_feed)."""
-    from attendance import occupancy_feed
-
-    settings.ATTENDANCE_OCCUPANCY_BROADCAST_MS = 0
-    occupancy_feed.reset()
-    yield
-    occupancy_feed.reset()
-
-
-
 def pytest_collection_modifyitems(config, items):
     """Run browser tests last: Playwright's sync API keeps an event loop in the main thread for the
     rest of the session, and async_to_sync (WebSocket tests) refuses to run beside it."""

@@ -66,6 +66,7 @@ LOCAL_APPS = [
     "gamification",
     "bookings",
     "meetings",
+    "realtime",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -219,11 +220,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No broadcast (fanout) queues: with one open when the broker connection drops, Celery 5.7 + kombu's
+# Redis transport kill the worker (docs/adr-001-outbox.md). Workers also run --without-gossip
+# --without-mingle for the same reason; `celery inspect/control` is therefore off.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TASK_ROUTES = {
-    "*.broadcast_*": {"queue": "realtime"},
-}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 
 # --- REST ---------------------------------------------------------------------------------
@@ -282,8 +284,6 @@ ATTENDANCE_PLUGINS = env_list("ATTENDANCE_PLUGINS", ["attendance.plugins.Logging
 ATTENDANCE_DUPLICATE_SCAN_SECONDS = env_int("ATTENDANCE_DUPLICATE_SCAN_SECONDS", 60, minimum=0)
 ATTENDANCE_MILESTONES = env_int_list("ATTENDANCE_MILESTONES", [10, 50, 100, 250, 500, 1000])
 ATTENDANCE_AT_RISK_DAYS = env_int("ATTENDANCE_AT_RISK_DAYS", 14, minimum=1)
-# At most one occupancy.changed per organization per this many ms per process (0: one per change).
-ATTENDANCE_OCCUPANCY_BROADCAST_MS = env_int("ATTENDANCE_OCCUPANCY_BROADCAST_MS", 500, minimum=0)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000, minimum=1)
 
 PUSHER_APP_ID = env_str("PUSHER_APP_ID")
@@ -327,3 +327,12 @@ LOGGING = {
     # Django's own default handlers would print every django.* record a second time (they propagate to root).
     "loggers": {"django.db.backends": {"level": "INFO"}, "django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+
+# --- Realtime relay (realtime/relay.py, docs/adr-001-outbox.md) ----------------------------
+REALTIME_HEARTBEAT_SECONDS = 2.0  # screens show "Live" only while these arrive
+REALTIME_POLL_SECONDS = 0.25  # how often the relay looks for new events without a NOTIFY
+REALTIME_BACKOFF_MAX_SECONDS = 30.0  # the longest wait between retries while a target is down
+REALTIME_KEEP_DELIVERED_SECONDS = 3600  # delivered events are pruned after this
+# Run the relay inside the ASGI process: the only way to reach screens on the in-memory channel
+# layer (one process). With Redis the relay is its own process (`manage.py relay`).
+REALTIME_RELAY_IN_PROCESS = not REDIS_URL

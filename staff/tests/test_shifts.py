@@ -9,6 +9,7 @@ import time_machine
 from attendance import services as engine
 from attendance.models import CheckIn, Kind
 from organizations.dates import local_datetime
+from realtime.tests.helpers import deliver_outbox
 from staff import services
 from staff.tasks import auto_checkout, auto_checkout_all
 from staff.tests.helpers import clock_events
@@ -43,12 +44,14 @@ def test_forgotten_clock_out_is_closed_at_shift_end_plus_grace_and_mirrored(list
     shifts(worker_staff, (0, "09:00", "17:00"))
     opened = services.staff_clock_in(staff=worker_staff, at=at(hotel, MONDAY, "08:58")).check_in
     assert opened.expected_checkout_at == at(hotel, MONDAY, "17:30")  # default grace: 30 min
+    deliver_outbox()  # the clock-in's event goes out before the screen listens
     drain = listen("hotel-acme")
     with time_machine.travel(at(hotel, MONDAY, "17:29"), tick=False):
         assert auto_checkout.delay(hotel.pk).get() == 0
     with time_machine.travel(at(hotel, MONDAY, "17:31"), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             assert auto_checkout_all() == 1  # one hotel queued (run at once: tasks are eager in tests)
+        deliver_outbox()
         events = clock_events(drain())  # (inside the travel: the in-memory layer expires messages by clock)
     opened.refresh_from_db()
     worker_staff.refresh_from_db()

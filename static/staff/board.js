@@ -1,6 +1,6 @@
 /* The big-screen board. State = the snapshot from GET /api/staff/<slug>/board/, then every
- * clock-status-updated event applied to it. After a reconnect the snapshot is fetched again, so a
- * change missed while offline cannot stay wrong.
+ * clock-status-updated event applied to it. After a reconnect, a sequence gap or a silence of the
+ * relay's heartbeat the snapshot is fetched again, so a missed change cannot stay wrong.
  */
 (function () {
   "use strict";
@@ -120,10 +120,11 @@
 
   HotelLive.on(function (event, data) { if (event === "clock-status-updated") apply(data); });
   HotelLive.onReconnect(load);
-  HotelLive.onStatus(function (status) {
+  HotelLive.onStatus(function (status, text) {
     var node = document.getElementById("connection");
     node.className = "connection " + status;
-    node.textContent = {live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline – retrying"}[status];
+    node.dataset.status = status;
+    node.textContent = text;
   });
   setInterval(function () {
     document.getElementById("board-time").textContent = clockFmt.format(new Date());
