@@ -18,7 +18,6 @@ from attendance import registry, schedules
 from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, WeeklyShift
-from attendance.plugins import CheckInContext
 from config.errors import DomainError
 from organizations.dates import local_today
 from organizations.models import Organization
@@ -89,25 +88,12 @@ def staff_clock_in(
     Call outside any transaction (the engine records refusals in their own).
     """
     on_behalf = _on_behalf(staff, actor, reason)
-    if Staff.objects.filter(pk=staff.pk, session_active=True).exists():
-        # Said before the engine's rules run: its duplicate-scan window would otherwise answer first.
-        refused = Refused(f"{staff.full_name} is already on duty.", code="already_on_duty")
-        engine.refusal_record(
-            ctx=CheckInContext(organization=staff.organization, attendee=staff, method=method, source=SOURCE,
-                               at=at or timezone.now(), actor=actor, device=device),
-            refused=refused,
-        )
-        raise refused
-    try:
-        result = engine.check_in(
-            organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
-            device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
-            options={"on_behalf_reason": on_behalf},
-        )
-    except Refused as refused:
-        if refused.code == "already_checked_in":
-            raise Refused(f"{staff.full_name} is already on duty.", code="already_on_duty") from refused
-        raise
+    # Already on duty is refused by the engine under the staff row's lock (the channel's policy, staff.apps).
+    result = engine.check_in(
+        organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
+        device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
+        options={"on_behalf_reason": on_behalf},
+    )
     return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=result.check_in.checked_in_at,
                        check_in=result.check_in)
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from attendance import events, live, registry, schedules
+from attendance import events, live, policies, registry, schedules
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, Kind
 from attendance.plugins import CheckInContext, active_plugins
@@ -108,13 +108,21 @@ def session_open_locked(
     idempotency_key: str | None = None,
     external_id: str | None = None,
 ) -> CheckIn:
-    """Apply the rules and write the check-in. The attendee row (ctx.attendee) must be locked."""
+    """Apply the rules and write the check-in. The attendee row (ctx.attendee) must be locked.
+
+    The channel's policy (attendance.policies) decides the duplicate-scan window and what an open
+    session means; where it is silent, the organization's options do.
+    """
     organization, attendee, at = ctx.organization, ctx.attendee, ctx.at
+    policy = policies.policy_for(ctx.source)
     if not attendee.attendance_enabled:
         raise Refused("Attendance is disabled for this person.", code="attendance_disabled")
     if not attendee.attendance_is_active():
         raise Refused(f"{attendee.attendance_name()} is not active and cannot check in.", code="attendee_inactive")
-    window = timedelta(seconds=organization.option("duplicate_scan_seconds", settings.ATTENDANCE_DUPLICATE_SCAN_SECONDS))
+    seconds = policy.duplicate_scan_seconds
+    if seconds is None:
+        seconds = organization.option("duplicate_scan_seconds", settings.ATTENDANCE_DUPLICATE_SCAN_SECONDS)
+    window = timedelta(seconds=seconds)
     if attendee.last_visit_at and timedelta(0) <= at - attendee.last_visit_at < window:
         raise Refused(
             f"{attendee.attendance_name()} was checked in {int((at - attendee.last_visit_at).total_seconds())} s ago; "
@@ -123,15 +131,15 @@ def session_open_locked(
             retry_after=(attendee.last_visit_at + window).isoformat(),
         )
     if attendee.session_active:
-        if organization.option("on_open_session", "refuse") == "close_and_reopen":
+        if (policy.on_open_session or organization.option("on_open_session", "refuse")) == "close_and_reopen":
             previous = CheckIn.objects.get(pk=attendee.session_check_in_id)
             session_close_locked(
                 ctx=ctx, row=previous, at=max(at, previous.checked_in_at), notes="closed by a new check-in"
             )
         else:
             raise Refused(
-                f"{attendee.attendance_name()} is already checked in.",
-                code="already_checked_in",
+                policy.already_open_message.format(name=attendee.attendance_name()),
+                code=policy.already_open_code,
                 check_in_id=attendee.session_check_in_id,
             )
 
