@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 import uvloop  # noqa: E402 - the client side runs on uvloop too, as uvicorn's server does
 
-PORTS = {1: 8101, 2: 8102}
+PORTS = dict(zip((1, 2), (int(p) for p in os.environ.get("BENCH_PORTS", "8101,8102").split(","))))
 CLIENT_COUNTS = [1, 100, 1000]
 CLOCKS = 10 if common.QUICK else 30
 EVENT_TIMEOUT = 5.0
@@ -154,6 +154,7 @@ async def run_scenario(port: int, clients: int, token: str, display_key: str) ->
     gc.collect()
     gc.disable()
     latencies, firsts, lost = [], [], 0
+    requests_s, after_response = [], []  # the clock request alone; its response → the event on a screen
     for _ in range(CLOCKS):
         everyone.clear()
         started = time.perf_counter()
@@ -162,6 +163,7 @@ async def run_scenario(port: int, clients: int, token: str, display_key: str) ->
             headers={"Authorization": f"Token {token}"}, timeout=10,
         )
         response.raise_for_status()
+        answered = time.perf_counter()
         clock_time = response.json()["clock_time"]
         if arrivals.get(clock_time, 0) < len(sockets):
             try:
@@ -171,6 +173,8 @@ async def run_scenario(port: int, clients: int, token: str, display_key: str) ->
         arrived = [r[clock_time] - started for r in received if clock_time in r]
         lost += len(received) - len(arrived)
         latencies.extend(arrived)
+        requests_s.append(answered - started)
+        after_response.extend(r[clock_time] - answered for r in received if clock_time in r)
         if arrived:
             firsts.append(min(arrived))
         await asyncio.sleep(0.05)
@@ -178,7 +182,8 @@ async def run_scenario(port: int, clients: int, token: str, display_key: str) ->
     for task in readers:
         task.cancel()
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
-    return {"latencies": latencies, "firsts": firsts, "failed": failed, "lost": lost, "connected": len(sockets)}
+    return {"latencies": latencies, "firsts": firsts, "failed": failed, "lost": lost, "connected": len(sockets),
+            "requests": requests_s, "after_response": after_response}
 
 
 def main() -> int:
@@ -204,6 +209,11 @@ def main() -> int:
                 print(f"   workers={workers} clients={clients:5d}: p50 {s['p50']:7.1f} ms  p99 {s['p99']:7.1f} ms  "
                       f"max {s['max']:7.1f} ms  first client p50 {common.summary_ms(outcome['firsts'])['p50'] if outcome['firsts'] else float('nan'):6.1f} ms  samples {len(outcome['latencies'])}  failed handshakes {outcome['failed']}  "
                       f"lost events {outcome['lost']}", flush=True)
+                if outcome["requests"] and outcome["after_response"]:
+                    r, a = common.summary_ms(outcome["requests"]), common.summary_ms(outcome["after_response"])
+                    print(f"      of which the clock request p50 {r['p50']:7.1f} ms p99 {r['p99']:7.1f} ms; "
+                          f"response → event (outbox, relay, layer, socket) p50 {a['p50']:7.1f} ms p99 {a['p99']:7.1f} ms",
+                          flush=True)
         finally:
             stop_server(server)
     stop_server(relay)

@@ -8,6 +8,7 @@ from organizations.models import DeviceKind
 from organizations.realtime import organization_channel
 from organizations.tenancy import resolve_principal
 from realtime.relay import HEARTBEAT_GROUP
+from realtime.selectors import channel_last_sequence
 
 
 class OrganizationConsumer(AsyncJsonWebsocketConsumer):
@@ -17,7 +18,9 @@ class OrganizationConsumer(AsyncJsonWebsocketConsumer):
     Each message is `{"event": <name>, "data": <payload>}`; every payload carries the relay's
     `event_id` and the channel's `sequence` beside its own keys. The relay's heartbeat arrives as
     `{"event": "heartbeat", "data": {"at": <iso time>, "interval": <seconds>}}`: a screen is live
-    only while these arrive (static/js/live.js).
+    only while these arrive (static/js/live.js). The first message after connecting is
+    `{"event": "hello", "data": {"sequence": <the channel's last sequence>}}`, read after joining the
+    group: a screen that fetches its snapshot now expects the next event to be that + 1.
     """
 
     url_kwarg = "org_slug"
@@ -48,7 +51,9 @@ class OrganizationConsumer(AsyncJsonWebsocketConsumer):
         self.group = self.group_name(principal)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.channel_layer.group_add(HEARTBEAT_GROUP, self.channel_name)
+        sequence = await database_sync_to_async(channel_last_sequence)(name=self.group)
         await self.accept()
+        await self.send_json({"event": "hello", "data": {"sequence": sequence}})
 
     async def disconnect(self, code):
         if getattr(self, "group", None):

@@ -66,18 +66,24 @@ def test_member_of_the_organization_receives_check_in_and_occupancy(org, owner, 
     assert first["data"]["sequence"] == 1 and first["data"]["event_id"] != second["data"]["event_id"]
 
 
-def test_display_key_screen_may_connect(org, member):
+def test_display_key_screen_may_connect_and_hears_the_channels_sequence_first(org, member):
+    """The first message is the channel's last sequence: a screen that joins after event 2 and then
+    misses event 3 sees the gap when event 4 arrives."""
     _, raw_key = device_key_create(organization=org, name="Lobby TV", kind="display")
+    services.check_in(organization=org, attendee=member)  # check_in.recorded and occupancy.changed
+    outbox_assign_sequences()
 
     async def scenario():
         communicator, connected, _ = await connect(f"/ws/org/{org.slug}/?key={raw_key}", [(b"origin", b"http://localhost")])
+        hello = await communicator.receive_json_from(timeout=5)
         await communicator.send_json_to({"type": "ping"})
         reply = await communicator.receive_json_from(timeout=5)
         await communicator.disconnect()
-        return connected, reply
+        return connected, hello, reply
 
-    connected, reply = async_to_sync(scenario)()
+    connected, hello, reply = async_to_sync(scenario)()
     assert connected
+    assert hello == {"event": "hello", "data": {"sequence": 2}}
     assert reply["event"] == "pong"
 
 

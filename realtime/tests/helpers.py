@@ -45,8 +45,8 @@ def deliver_outbox(*, timeout: float = 10.0, targets=None, until=None) -> Relay:
 
 
 async def receive_event(communicator, timeout: float = 5.0) -> dict:
-    """The next message of a WebSocket that is not the relay's heartbeat."""
+    """The next message of a WebSocket that is not the relay's heartbeat or the consumer's hello."""
     while True:
         message = await communicator.receive_json_from(timeout=timeout)
-        if message["event"] != "heartbeat":
+        if message["event"] not in ("heartbeat", "hello"):
             return message

@@ -31,9 +31,10 @@ def text_is(page, selector, value, timeout=10000):
                            timeout=timeout, polling=50)
 
 
-def test_the_board_is_live_only_while_heartbeats_arrive_and_catches_up(asgi_live_server, browser, hotel, worker,
+def test_the_board_is_live_only_while_heartbeats_arrive_and_catches_up(asgi_live_server, browser, org, worker,
                                                                        settings):
     settings.REALTIME_HEARTBEAT_SECONDS = HEARTBEAT
+    hotel = org  # the cast's organization (slug acme), used as a hotel
     hotel.settings = {"duplicate_scan_seconds": 0}
     hotel.save()
     Staff.objects.create(organization=hotel, user=worker, first_name="Wanda", last_name="Worker", department="Spa")

@@ -153,6 +153,7 @@ def test_websocket_receives_the_clock_event_and_answers_pings(hotel, worker):
         assert connected
         phone, connected, _ = await _connect("/ws/hotel/acme/", await database_sync_to_async(_session_cookie)(worker))
         assert connected
+        assert await tv.receive_json_from() == {"event": "hello", "data": {"sequence": 0}}
         await tv.send_json_to({"type": "ping"})
         assert await tv.receive_json_from() == {"event": "pong", "data": {}}
         await tv.send_json_to({"type": "clock", "staff_id": staff.pk})  # the socket never writes
@@ -183,6 +184,7 @@ def test_screens_get_the_relays_heartbeat(hotel, settings):
     async def run():
         tv, connected, _ = await _connect(f"/ws/hotel/acme/?key={display_key}")
         assert connected
+        assert (await tv.receive_json_from())["event"] == "hello"
         assert await tv.receive_nothing(0.3)  # no relay, no heartbeat: the screen must not say "Live"
         async with running_relay(targets=["layer"]):
             beats = [await tv.receive_json_from(timeout=2) for _ in range(3)]

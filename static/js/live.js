@@ -14,7 +14,9 @@
  *   says "Reconnecting… (last update hh:mm:ss)" and the socket is reopened (backoff 0.5 s to 15 s).
  * - The snapshot is fetched again on every (re)connect, when heartbeats resume after a silence,
  *   and on a sequence gap.
- * - Events are de-duplicated by event_id; one not newer than the last sequence is dropped.
+ * - Events are de-duplicated by event_id; one not newer than the last sequence is dropped. The
+ *   server's first message ("hello") gives the channel's sequence when the socket joined, so an
+ *   event lost right after a reconnect is a gap too.
  */
 (function () {
   "use strict";
@@ -62,6 +64,10 @@
 
     function onMessage(body) {
       if (!body || !body.event || body.event === "pong") return;
+      if (body.event === "hello") {  // the channel's last sequence when this socket joined
+        lastSequence = body.data.sequence;
+        return;
+      }
       if (body.event === "heartbeat") {
         intervalMs = ((body.data && body.data.interval) || DEFAULT_INTERVAL_S) * 1000;
         var resumed = status === "stale";
@@ -92,7 +98,7 @@
       var ws = socket = new WebSocket(absolute(typeof options.url === "function" ? options.url() : options.url));
       ws.onopen = function () {
         attempt = 0;
-        lastSequence = null;  // the snapshot fetched now is the new baseline
+        lastSequence = null;  // until the server's hello: the snapshot fetched now is the new baseline
         lastBeat = Date.now();  // give the first heartbeat its interval
         resync();
       };
