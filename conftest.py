@@ -10,6 +10,7 @@ pytest_plugins = ["tests.fixtures"]
 
 
 def pytest_configure(config):
+    _require_chromium(config)
     from config.celery import app
 
     app.conf.task_always_eager = True
@@ -37,15 +38,12 @@ def _isolated_channel_layer(settings):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
-    """Cached rows (device keys, gyms) must not outlive the test whose database they came from:
-    in-process memory is emptied, Redis gets a per-test key prefix (nothing else there is flushed)."""
+    """Cache entries must not outlive the test whose database they came from: in-process memory is
+    emptied, Redis gets a per-test key prefix (nothing else there is flushed)."""
     import uuid
 
     from django.core.cache import cache
 
-    from config.cache import clear_local
-
-    clear_local()
     if settings.REDIS_URL:
         settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}"}}
     else:
@@ -53,19 +51,28 @@ def _isolated_cache(settings):
     yield
 
 
-@pytest.fixture(autouse=True)
-def _occupancy_event_per_change(settings):
-    """One occupancy.changed per change unless a test sets a window (attendance.occupancy_feed)."""
-    from attendance import occupancy_feed
-
-    settings.ATTENDANCE_OCCUPANCY_BROADCAST_MS = 0
-    occupancy_feed.reset()
-    yield
-    occupancy_feed.reset()
-
-
-
 def pytest_collection_modifyitems(config, items):
     """Run browser tests last: Playwright's sync API keeps an event loop in the main thread for the
     rest of the session, and async_to_sync (WebSocket tests) refuses to run beside it."""
     items.sort(key=lambda item: "browser" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture(autouse=True)
+def _responses_match_the_schema(settings):
+    """Every /api/ response a test receives must be one the OpenAPI schema declares (tests/contract)."""
+    settings.MIDDLEWARE = ["tests.contract.validation.SchemaValidationMiddleware", *settings.MIDDLEWARE]
+    yield
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's package; tests/fixtures.py launches the same path
+
+
+def _require_chromium(config):
+    """`make test` on a machine without Chromium stops with one sentence instead of failing each browser test."""
+    if hasattr(config, "workerinput") or "not browser" in (config.option.markexpr or "") or os.path.exists(CHROMIUM):
+        return
+    pytest.exit(
+        f"The browser tests need Chromium at {CHROMIUM}: install it (apt-get install chromium), "
+        "or leave them out with: make test PYTEST_ARGS='-m \"not browser\"'",
+        returncode=4,
+    )

@@ -4,10 +4,12 @@ from attendance import services
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, Correction, CorrectionStatus, Member, MonthlyRollup, Refusal, WeeklyShift
 from config.errors import DomainError
+from organizations.admin_scoping import ScopedModelAdmin
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 @admin.register(Member)
-class MemberAdmin(admin.ModelAdmin):
+class MemberAdmin(ScopedModelAdmin):
     list_display = ["full_name", "organization", "email", "phone", "status", "total_visits", "last_visit_at", "session_active"]
     list_filter = ["status", "session_active", "attendance_enabled", "organization"]
     list_select_related = ["organization"]
@@ -21,7 +23,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(admin.ModelAdmin):
+class CheckInAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = [
         "id", "organization", "attendee_type", "attendee_id", "checked_in_at", "checked_out_at", "method",
         "source", "kind", "auto_closed", "location",
@@ -35,7 +37,7 @@ class CheckInAdmin(admin.ModelAdmin):
     actions = ["force_check_out"]
     readonly_fields = ["duration", "created_at"]
 
-    @admin.action(description="Force check-out of the selected open sessions (now)")
+    @admin.action(description="Force check-out of the selected open sessions (now)", permissions=["change"])
     def force_check_out(self, request, queryset):
         closed = 0
         for row in queryset.filter(checked_out_at__isnull=True):
@@ -48,7 +50,7 @@ class CheckInAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refusal)
-class RefusalAdmin(admin.ModelAdmin):
+class RefusalAdmin(ScopedModelAdmin):
     list_display = ["attempted_at", "organization", "code", "attendee_type", "attendee_id", "method", "source", "location"]
     list_filter = ["code", "method", "source", "organization"]
     list_select_related = ["organization", "attendee_type"]
@@ -58,7 +60,7 @@ class RefusalAdmin(admin.ModelAdmin):
 
 
 @admin.register(MonthlyRollup)
-class MonthlyRollupAdmin(admin.ModelAdmin):
+class MonthlyRollupAdmin(ScopedModelAdmin):
     list_display = ["month", "organization", "attendee_type", "attendee_id", "visits", "seconds_present", "days_present"]
     list_filter = ["organization", "attendee_type"]
     list_select_related = ["organization", "attendee_type"]
@@ -68,18 +70,20 @@ class MonthlyRollupAdmin(admin.ModelAdmin):
 
 
 @admin.register(WeeklyShift)
-class WeeklyShiftAdmin(admin.ModelAdmin):
+class WeeklyShiftAdmin(ScopedModelAdmin):
     list_display = ["organization", "attendee_type", "attendee_id", "weekday", "start_time", "end_time"]
     list_filter = ["organization", "weekday"]
     list_select_related = ["organization", "attendee_type"]
+    search_fields = ["=attendee_id"]
 
 
 @admin.register(Correction)
-class CorrectionAdmin(admin.ModelAdmin):
+class CorrectionAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["submitted_at", "organization", "kind", "attendee_type", "attendee_id", "status", "submitted_by", "decided_by"]
     list_filter = ["status", "kind", "organization"]
     list_select_related = ["organization", "attendee_type", "submitted_by", "decided_by"]
     raw_id_fields = ["check_in", "submitted_by", "decided_by"]
+    search_fields = ["=attendee_id", "reason", "submitted_by__username"]
     date_hierarchy = "submitted_at"
     actions = ["approve", "reject"]
 
@@ -93,10 +97,10 @@ class CorrectionAdmin(admin.ModelAdmin):
                 messages.error(request, f"Correction #{correction.pk}: {error.detail}")
         messages.success(request, f"{verb.capitalize()} {done} correction(s).")
 
-    @admin.action(description="Approve and apply selected corrections")
+    @admin.action(description="Approve and apply selected corrections", permissions=["change"])
     def approve(self, request, queryset):
         self._decide(request, queryset, services.correction_approve, "approved")
 
-    @admin.action(description="Reject selected corrections")
+    @admin.action(description="Reject selected corrections", permissions=["change"])
     def reject(self, request, queryset):
         self._decide(request, queryset, services.correction_reject, "rejected")

@@ -5,7 +5,7 @@ from django.urls import reverse
 from organizations.models import MANAGER_ROLES
 
 
-def home_links(organization, role) -> list[dict]:
+def home_links(organization, role, user=None) -> list[dict]:
     links = [
         {"title": "Occupancy", "url": reverse("occupancy") + f"?org={organization.slug}", "description": "Who is checked in right now (JSON)."},
     ]

@@ -1,13 +1,13 @@
 """The attendance engine's tables: attendees, check-ins, refusals, rollups, schedules, corrections."""
 
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from organizations.models import DeviceKey, Organization
@@ -145,6 +145,7 @@ class CheckIn(models.Model):
 
     class Meta:
         ordering = ["-checked_in_at", "-id"]
+        verbose_name = "check-in"
         constraints = [
             models.UniqueConstraint(
                 fields=["attendee_type", "attendee_id"],
@@ -245,7 +246,11 @@ class MonthlyRollup(models.Model):
 
 
 class WeeklyShift(models.Model):
-    """One scheduled shift of an attendee's week. An end at or before the start ends the next day."""
+    """One scheduled shift of an attendee's week. An end at or before the start ends the next day.
+
+    Rosters are effective-dated: a shift applies on the local days valid_from..valid_until (empty:
+    unbounded), so replacing a roster ends the old rows instead of rewriting the past.
+    """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     attendee_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
@@ -254,12 +259,19 @@ class WeeklyShift(models.Model):
     weekday = models.PositiveSmallIntegerField(help_text="0 = Monday … 6 = Sunday, local time.")
     start_time = models.TimeField()
     end_time = models.TimeField()
+    valid_from = models.DateField(null=True, blank=True, help_text="First local day it applies (empty: always).")
+    valid_until = models.DateField(null=True, blank=True, help_text="Last local day it applies (empty: until replaced).")
 
     class Meta:
         ordering = ["weekday", "start_time"]
         constraints = [
             models.CheckConstraint(condition=Q(weekday__lte=6), name="weekday_0_to_6"),
-            models.UniqueConstraint(fields=["attendee_type", "attendee_id", "weekday"], name="one_shift_per_weekday"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="shift_valid_until_after_from",
+            ),
+            models.UniqueConstraint(fields=["attendee_type", "attendee_id", "weekday"],
+                                    condition=Q(valid_until__isnull=True), name="one_current_shift_per_weekday"),
         ]
 
     def __str__(self) -> str:
@@ -271,6 +283,9 @@ class WeeklyShift(models.Model):
     @property
     def is_overnight(self) -> bool:
         return self.end_time <= self.start_time
+
+    def applies_on(self, day: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_until is None or day <= self.valid_until)
 
     @property
     def scheduled(self) -> timedelta:

@@ -3,7 +3,7 @@
 Ratios and grace come from the organization's settings["schedule"] (defaults below): worked time
 ÷ scheduled time ≥ overtime_ratio is overtime, ≥ full_day_ratio a full day, ≥ half_day_ratio a half
 day (morning if the session's midpoint falls before morning_cutoff, local time), else short. An
-overnight shift belongs to the day it starts.
+overnight shift belongs to the day it starts; the shift of a day is the one in force that day.
 """
 
 from dataclasses import dataclass
@@ -42,6 +42,11 @@ def window_for(shift: WeeklyShift, day: date, tz) -> ShiftWindow:
     return ShiftWindow(day=day, start=start, end=local_datetime(end_day, shift.end_time, tz))
 
 
+def shift_on(shifts: list[WeeklyShift], day: date) -> WeeklyShift | None:
+    """The shift in force on the local `day`: its weekday's shift whose validity covers the day."""
+    return next((s for s in shifts if s.weekday == day.weekday() and s.applies_on(day)), None)
+
+
 def shift_for(shifts: list[WeeklyShift], moment: datetime, tz) -> ShiftWindow | None:
     """Return the shift window a session starting at `moment` belongs to, or None.
 
@@ -50,12 +55,11 @@ def shift_for(shifts: list[WeeklyShift], moment: datetime, tz) -> ShiftWindow | 
     """
     if not shifts:
         return None
-    by_day = {s.weekday: s for s in shifts}
     today = local_date(moment, tz)
     best, best_distance = None, None
     for offset in (-1, 0, 1):
         day = today + timedelta(days=offset)
-        shift = by_day.get(day.weekday())
+        shift = shift_on(shifts, day)
         if shift is None:
             continue
         window = window_for(shift, day, tz)

@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from attendance import registry
 from attendance.models import CheckIn, Member, MonthlyRollup
-from config.rows import get_row
 from organizations.dates import local_today, period_bounds
 from organizations.models import Organization
 
@@ -24,9 +23,9 @@ AT_RISK_LIMIT = 20
 def member_stand_in(*, organization: Organization, qr_token: str | None = None, rfid_tag: str | None = None):
     """The member of `organization` holding this QR token (or RFID tag), or None, loaded with its id
     and organization only: a stand-in for services that lock, and so read, the row themselves (see
-    registry.attendee_stand_in). Every door scan asks, so the statement is built once (config.rows)."""
+    registry.attendee_stand_in)."""
     lookup = {"qr_token": qr_token} if qr_token else {"rfid_tag": rfid_tag}
-    return get_row(Member, ("id", "organization_id"), organization_id=organization.pk, **lookup)
+    return Member.objects.filter(organization_id=organization.pk, **lookup).only("id", "organization_id").first()
 
 
 def occupancy(*, organization: Organization) -> dict:

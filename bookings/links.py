@@ -7,7 +7,7 @@ from bookings.models import Studio
 from organizations.models import DESK_ROLES, MANAGER_ROLES
 
 
-def home_links(organization, role) -> list[dict]:
+def home_links(organization, role, user=None) -> list[dict]:
     with rls.organization_context(organization):
         is_studio = Studio.objects.filter(organization=organization).exists()
     if not is_studio:

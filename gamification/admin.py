@@ -6,19 +6,23 @@ from django.contrib import admin, messages
 
 from gamification import services
 from gamification.models import ClosedDay, Gym, GymProfile
+from organizations.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
-class ClosedDayInline(admin.TabularInline):
+class ClosedDayInline(ScopedTabularInline):
     model = ClosedDay
     extra = 1
+    organization_field = "gym__organization"
 
 
 @admin.register(Gym)
-class GymAdmin(admin.ModelAdmin):
+class GymAdmin(ScopedModelAdmin):
     list_display = ["organization", "gamification_enabled", "reactivated_at", "closed_weekday_names"]
     list_select_related = ["organization"]
     raw_id_fields = ["organization"]
     readonly_fields = ["reactivated_at"]
+    search_fields = ["organization__name", "organization__slug"]
     inlines = [ClosedDayInline]
     actions = ["reinstall_schedules"]
 
@@ -34,14 +38,14 @@ class GymAdmin(admin.ModelAdmin):
             obj.pk = gym.pk
             obj.refresh_from_db()
 
-    @admin.action(description="Reinstall the nightly streak-reset schedules")
+    @admin.action(description="Reinstall the nightly streak-reset schedules (every gym)", permissions=["platform"])
     def reinstall_schedules(self, request, queryset):
         services.schedules_install()
         self.message_user(request, "Schedules installed (one per gym, at its local midnight).", messages.SUCCESS)
 
 
 @admin.register(GymProfile)
-class GymProfileAdmin(admin.ModelAdmin):
+class GymProfileAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["member", "organization", "access_type", "subscription_status", "expires_at", "current_streak",
                     "longest_streak", "last_visit_at", "streak_freeze_until"]
     list_select_related = ["member", "organization"]

@@ -5,7 +5,7 @@ from django.urls import reverse
 from organizations.models import DESK_ROLES
 
 
-def home_links(organization, role) -> list[dict]:
+def home_links(organization, role, user=None) -> list[dict]:
     from gamification.models import Gym
 
     if role not in DESK_ROLES or not Gym.objects.filter(organization=organization).exists():

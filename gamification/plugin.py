@@ -15,12 +15,12 @@ that lock: two simultaneous scans of one member are serialized, the second sees 
 from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
 from attendance import events
 from attendance.exceptions import Refused
 from attendance.models import Member
 from attendance.plugins import CheckInContext, Plugin
-from config.rows import get_row, update_columns
 from gamification import streaks
 from gamification.models import AccessMethod, AccessType, ClosedDay, Gym, GymProfile, SubscriptionStatus
 from organizations.dates import local_date
@@ -30,13 +30,32 @@ ANTI_PASSBACK = {AccessMethod.BIOMETRIC: timedelta(hours=4)}
 DEFAULT_ANTI_PASSBACK = timedelta(hours=2)
 
 
-def member_summary(member: Member, profile: GymProfile) -> dict:
+DOOR_STATE_LABELS = {"active": "Active", "expired": "Expired", "inactive": "Inactive", "paused": "Paused",
+                     "cancelled": "Cancelled", "staff": "Staff", "courtesy": "Courtesy guest"}
+
+
+def door_state(profile: GymProfile, *, tz, at=None) -> str:
+    """The state the door applies to this profile at `at` (now): the one definition the door rule,
+    the desk's search and the member cards share. A member's subscription is "expired" from the
+    local day its end date falls on; a subscription that is not active keeps its own status."""
+    if profile.access_type != AccessType.MEMBER:
+        return str(profile.access_type)
+    if profile.subscription_status != SubscriptionStatus.ACTIVE:
+        return str(profile.subscription_status)
+    today = local_date(at or timezone.now(), tz)
+    if profile.expires_at is None or local_date(profile.expires_at, tz) <= today:
+        return "expired"
+    return "active"
+
+
+def member_summary(member: Member, profile: GymProfile, *, tz, at=None) -> dict:
     """What the front desk shows about a member, in JSON-safe values."""
     return {
         "id": member.pk,
         "name": member.full_name,
         "access_type": profile.access_type,
         "subscription_status": profile.subscription_status,
+        "door_state": door_state(profile, tz=tz, at=at),
         "expires_at": profile.expires_at.isoformat() if profile.expires_at else None,
         "current_streak": profile.current_streak,
         "longest_streak": profile.longest_streak,
@@ -68,7 +87,7 @@ class GymPlugin(Plugin):
             raise GymNotConfigured(f"{ctx.organization.name} is not set up as a gym.")
         # Read after the member's lock (a statement of its own), so a scan that waited for another
         # scan of the same member sees that scan's last_visit_at.
-        profile = get_row(GymProfile, member_id=member.pk)
+        profile = GymProfile.objects.filter(member_id=member.pk).first()
         if profile is None:
             profile, _ = GymProfile.objects.get_or_create(member=member, defaults={"organization_id": member.organization_id})
         method = ctx.options.get("access_method", AccessMethod.MANUAL)
@@ -77,17 +96,17 @@ class GymPlugin(Plugin):
         ctx.metadata["access_type"] = str(access_type)
         if access_type == AccessType.COURTESY:
             return
-        summary = member_summary(member, profile)
+        summary = member_summary(member, profile, tz=ctx.organization.tz, at=ctx.at)
         if access_type == AccessType.MEMBER:
-            today = local_date(ctx.at, ctx.organization.tz)
-            if profile.subscription_status != SubscriptionStatus.ACTIVE:
+            state = summary["door_state"]
+            if state == "expired":
+                ended = f" on {local_date(profile.expires_at, ctx.organization.tz)}" if profile.expires_at else ""
+                raise Refused(f"{member.full_name}'s subscription expired{ended}.", code="subscription_expired", member=summary)
+            if state != "active":
                 raise Refused(
                     f"{member.full_name}'s subscription is {profile.get_subscription_status_display().lower()}.",
                     code="subscription_inactive", member=summary,
                 )
-            if profile.expires_at is None or local_date(profile.expires_at, ctx.organization.tz) <= today:
-                ended = f" on {local_date(profile.expires_at, ctx.organization.tz)}" if profile.expires_at else ""
-                raise Refused(f"{member.full_name}'s subscription expired{ended}.", code="subscription_expired", member=summary)
         window = ANTI_PASSBACK.get(method, DEFAULT_ANTI_PASSBACK)
         if profile.last_visit_at is not None and ctx.at < profile.last_visit_at + window:
             next_allowed = profile.last_visit_at + window
@@ -122,7 +141,7 @@ class GymPlugin(Plugin):
         profile.last_visit_at = check_in.checked_in_at
         if access_type == AccessType.MEMBER and gym.gamification_enabled:
             fields += self._streak(ctx, gym, profile, check_in)
-        update_columns(profile, fields)
+        profile.save(update_fields=fields)
 
     def _streak(self, ctx: CheckInContext, gym: Gym, profile: GymProfile, check_in) -> list[str]:
         tz = ctx.organization.tz

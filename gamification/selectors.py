@@ -8,7 +8,7 @@ from django.db.models import Q
 from attendance.models import CheckIn, Member, Refusal
 from attendance.selectors import occupancy
 from gamification.models import GymProfile
-from gamification.plugin import member_summary
+from gamification.plugin import DOOR_STATE_LABELS, door_state, member_summary
 from organizations.dates import day_bounds, local_today
 from organizations.models import Organization
 
@@ -23,16 +23,25 @@ def member_search(*, organization: Organization, query: str, limit: int = SEARCH
             Q(first_name__icontains=word) | Q(last_name__icontains=word) | Q(email__icontains=word)
             | Q(phone__icontains=word)
         )
-    return [member_row(m) for m in members.order_by("last_name", "first_name", "id")[:limit]]
+    return [member_row(m, tz=organization.tz) for m in members.order_by("last_name", "first_name", "id")[:limit]]
 
 
-def member_row(member: Member) -> dict:
-    profile = getattr(member, "gym_profile", None) or GymProfile(member=member, organization_id=member.organization_id)
-    return {**member_summary(member, profile), "email": member.email, "phone": member.phone, "status": member.status}
+def _profile(member: Member) -> GymProfile:
+    return getattr(member, "gym_profile", None) or GymProfile(member=member, organization_id=member.organization_id)
 
 
-def members_with_profiles(*, organization: Organization):
-    return Member.objects.filter(organization=organization).select_related("gym_profile").order_by("last_name", "first_name", "id")
+def member_row(member: Member, *, tz) -> dict:
+    return {**member_summary(member, _profile(member), tz=tz), "email": member.email, "phone": member.phone, "status": member.status}
+
+
+def member_cards(*, organization: Organization) -> list[dict]:
+    """Every member with their card's state: the one the door applies now (see plugin.door_state)."""
+    members = Member.objects.filter(organization=organization).select_related("gym_profile").order_by("last_name", "first_name", "id")
+    cards = []
+    for member in members:
+        state = door_state(_profile(member), tz=organization.tz)
+        cards.append({"member": member, "state": state, "label": DOOR_STATE_LABELS.get(state, state)})
+    return cards
 
 
 def _names(ids) -> dict[int, str]:

@@ -17,9 +17,7 @@ from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import Kind, Member, new_qr_token
 from attendance.plugins import CheckInContext
-from config.cache import forget, read, write
 from config.errors import DomainError, Forbidden, NotFound
-from config.rows import get_row
 from gamification import streaks
 from gamification.models import (
     QR_PREFIX,
@@ -48,7 +46,6 @@ ENGINE_METHOD = {
 # the engine's duplicate-scan window is off because anti-passback (2 h / 4 h) covers it.
 GYM_ORGANIZATION_SETTINGS = {"on_open_session": "close_and_reopen", "duplicate_scan_seconds": 0}
 DEFAULT_VISIT_HOURS = 2
-NOT_A_GYM = "not-a-gym"  # cached for organizations without a Gym (the cache cannot tell None from a miss)
 
 
 class GymNotConfigured(NotFound):
@@ -65,29 +62,9 @@ class EntryResult:
 # --- gym settings and calendar ---------------------------------------------------------------
 
 
-GYM_CACHE_SECONDS = 300
-
-
-def _gym_cache_key(organization_pk: int) -> str:
-    return f"gym-of:{organization_pk}"
-
-
 def gym_of(organization: Organization) -> Gym | None:
-    """The organization's gym settings, or None when it is not a gym.
-
-    Every check-in through the engine asks (GymPlugin), so the answer is cached; saving or deleting
-    a Gym drops it (`forget_gym`, from a signal). Change a Gym with save(), not QuerySet.update().
-    """
-    gym = read(_gym_cache_key(organization.pk))
-    if gym is None:
-        gym = Gym.objects.filter(organization_id=organization.pk).first() or NOT_A_GYM
-        write(_gym_cache_key(organization.pk), gym, GYM_CACHE_SECONDS)
-    return gym if isinstance(gym, Gym) else None
-
-
-def forget_gym(organization_pk: int) -> None:
-    """Drop the cached answer (called when a Gym is saved or deleted)."""
-    forget([_gym_cache_key(organization_pk)])
+    """The organization's gym settings as they are now, or None when it is not a gym."""
+    return Gym.objects.filter(organization_id=organization.pk).first()
 
 
 def gym_get(*, organization: Organization) -> Gym:
@@ -275,10 +252,7 @@ def _record_unknown(*, organization, method: str, code: str, detail: str, at, ac
 
 # The door lookups below answer with a stand-in (id and organization only, see
 # registry.attendee_stand_in): gym_check_in hands it to the engine, which reads the whole row once,
-# under the member's lock. Loading the row here as well cost ~1.2 ms of CPU per entry (a member has
-# 26 columns for the ORM to compile and load), for values read again a moment later. The lookups
-# themselves go through config.rows (the QR one through the engine's selectors.member_stand_in):
-# the same query through the ORM cost 0.45 ms of CPU per scan.
+# under the member's lock, instead of loading it here as well for values read again a moment later.
 
 
 def _door_member(organization: Organization, member_id: int) -> Member:
@@ -304,15 +278,17 @@ def member_for_qr(*, organization: Organization, qr: str, at=None, actor=None, d
 
 def member_for_footprint(*, organization: Organization, footprint_id: str, at=None, device=None) -> Member:
     """The member of a registered footprint (a stand-in); record and raise a refusal when unknown."""
-    profile = get_row(
-        GymProfile, ("id", "member_id"), organization_id=organization.pk, footprint_hash=footprint_hash(footprint_id)
+    member_id = (
+        GymProfile.objects.filter(organization_id=organization.pk, footprint_hash=footprint_hash(footprint_id))
+        .values_list("member_id", flat=True)
+        .first()
     )
-    if profile is None:
+    if member_id is None:
         _record_unknown(
             organization=organization, method="biometric", code="unknown_footprint", status_code=404, at=at,
             actor=None, device=device, detail="Unknown footprint. Ask at the front desk.",
         )
-    return _door_member(organization, profile.member_id)
+    return _door_member(organization, member_id)
 
 
 def member_for_door(*, organization: Organization, member_id: int, actor=None, device=None, at=None) -> Member:
@@ -341,7 +317,6 @@ def gym_check_in(
     device=None,
     at: datetime | None = None,
     reason: str = "",
-    idempotency_key: str | None = None,
     gym: Gym | None = None,
 ) -> EntryResult:
     """Let `member` in through the door, or raise Refused (recorded by the engine).
@@ -364,7 +339,6 @@ def gym_check_in(
         device=device,
         actor=actor,
         metadata={"access_method": str(access_method)},
-        idempotency_key=idempotency_key,
         options={"access_method": str(access_method), "reason": reason.strip(), "gym": gym},
     )
     # Set by GymPlugin, with the member as locked and updated by the engine; absent on an idempotent replay.
@@ -379,12 +353,17 @@ def courtesy_grant(
     gym: Gym | None = None,
 ) -> EntryResult:
     """A courtesy pass: a visit only (no last visit, no streak), audited with its reason."""
-    if role not in COURTESY_ROLES and not getattr(actor, "is_superuser", False):
-        raise Forbidden("Only the gym's owner, an admin or a receptionist may grant a courtesy pass.")
+    courtesy_check_allowed(actor=actor, role=role)
     return gym_check_in(
         organization=organization, member=member, access_method=AccessMethod.COURTESY, actor=actor, at=at,
         reason=reason, device=device, gym=gym,
     )
+
+
+def courtesy_check_allowed(*, actor, role: str | None) -> None:
+    """Raise Forbidden unless `actor` (acting as `role`) may grant courtesy passes. Check before any write."""
+    if role not in COURTESY_ROLES and not getattr(actor, "is_superuser", False):
+        raise Forbidden("Only the gym's owner, an admin or a receptionist may grant a courtesy pass.")
 
 
 def courtesy_guest_create(*, organization: Organization, name: str, actor=None) -> Member:

@@ -1,23 +1,22 @@
-"""Thin Celery wrappers around the gym's services. They take ids and tolerate missing rows."""
+"""Thin Celery wrappers around the gym's services. They take ids and tolerate missing rows.
+
+Each gym has its own beat entry (gamification.beat), so one gym's failure is logged and retried on
+its own (config.jobs) and never keeps another gym's reset from happening.
+"""
 
 import logging
 
 from celery import shared_task
 
+from config.jobs import PER_ORGANIZATION_RETRY, run_for_organization
 from gamification import services
-from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
 
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True, "max_retries": 5}
 
-
-@shared_task(**RETRY)
-def streak_reset(organization_id: int) -> int:
+@shared_task(bind=True, **PER_ORGANIZATION_RETRY)
+def streak_reset(self, organization_id: int) -> int:
     """Nightly, at the gym's local midnight: reset broken streaks (idempotent)."""
-    organization = Organization.objects.filter(pk=organization_id).first()
-    if organization is None:
-        return 0
-    reset = services.streak_reset(organization=organization)
-    logger.info("gym %s: %s streak(s) reset", organization.slug, reset)
+    reset = run_for_organization(self, organization_id, lambda org: services.streak_reset(organization=org))
+    logger.info("organization %s: %s streak(s) reset", organization_id, reset)
     return reset

@@ -38,8 +38,8 @@ def desk(request, slug):
 def cards(request, slug):
     """Printable member cards: each member's QR code and a button to replace it."""
     principal, gym = _desk_principal(request, slug)
-    members = selectors.members_with_profiles(organization=principal.organization)
     return render(request, "gamification/cards.html", {
-        "organization": principal.organization, "members": members, "role": principal.role,
+        "organization": principal.organization, "cards": selectors.member_cards(organization=principal.organization),
+        "role": principal.role,
         "current_organization": principal.organization, "current_role": principal.role,
     })

@@ -20,24 +20,25 @@ from meetings.models import (
     SyncAttempt,
     Teacher,
 )
-from organizations.admin_timezone import OrganizationTimeZoneMixin
+from organizations.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
-class StudentInline(admin.TabularInline):
+class StudentInline(ScopedTabularInline):
     model = Student
     fields = ["first_name", "last_name", "email", "google_user_id", "attendance_enabled"]
     extra = 0
 
 
 @admin.register(Family)
-class FamilyAdmin(admin.ModelAdmin):
+class FamilyAdmin(ScopedModelAdmin):
     list_display = ["name", "organization", "billing_email", "rate_cents", "rate_unit"]
     list_filter = ["organization", "rate_unit"]
     search_fields = ["name", "billing_email"]
     inlines = [StudentInline]
 
 
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(ScopedModelAdmin):
     search_fields = ["first_name", "last_name", "email", "google_user_id"]
     list_filter = ["organization"]
     readonly_fields = ["total_visits", "visits_this_month", "first_visit_at", "last_visit_at"]
@@ -59,7 +60,7 @@ class StudentAdmin(PersonAdmin):
 
 
 @admin.register(ScheduledClass)
-class ScheduledClassAdmin(OrganizationTimeZoneMixin, admin.ModelAdmin):
+class ScheduledClassAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["title", "organization", "teacher", "local_start", "duration_minutes", "meet_space_name", "meet_meeting_code"]
     list_filter = ["organization"]
     list_select_related = ["organization", "teacher"]
@@ -74,16 +75,17 @@ class ScheduledClassAdmin(OrganizationTimeZoneMixin, admin.ModelAdmin):
 
 
 @admin.register(ClassSession)
-class ClassSessionAdmin(admin.ModelAdmin):
+class ClassSessionAdmin(ScopedModelAdmin):
     list_display = ["scheduled_class", "organization", "status", "data_state", "last_synced_at", "consecutive_failures", "next_retry_at"]
     list_filter = ["status", "data_state", "organization"]
     list_select_related = ["organization", "scheduled_class"]
     raw_id_fields = ["scheduled_class"]
+    search_fields = ["scheduled_class__title", "scheduled_class__meet_meeting_code", "last_error"]
     date_hierarchy = "started_at"
     show_full_result_count = False
     actions = ["fetch_now"]
 
-    @admin.action(description="Fetch participants from Google Meet now")
+    @admin.action(description="Fetch participants from Google Meet now", permissions=["change"])
     def fetch_now(self, request, queryset):
         for session in queryset:
             try:
@@ -131,7 +133,7 @@ class LinkParticipantForm(forms.Form):
 
 
 @admin.register(AttendanceLog)
-class AttendanceLogAdmin(admin.ModelAdmin):
+class AttendanceLogAdmin(ScopedModelAdmin):
     list_display = ["joined_at", "participant", "participant_kind", "duration_seconds", "person", "link", "class_session"]
     list_filter = [MatchedFilter, "participant_kind", "organization"]
     list_select_related = ["teacher", "student", "class_session__scheduled_class", "organization"]
@@ -155,7 +157,7 @@ class AttendanceLogAdmin(admin.ModelAdmin):
             return ""
         return format_html('<a href="{}">Link to a person…</a>', reverse("admin:meetings_attendancelog_link", args=[log.pk]))
 
-    @admin.action(description="Link the selected participant to a teacher or student…")
+    @admin.action(description="Link the selected participant to a teacher or student…", permissions=["change"])
     def link_participant(self, request, queryset):
         log = queryset.first()
         return redirect(reverse("admin:meetings_attendancelog_link", args=[log.pk]))
@@ -166,7 +168,7 @@ class AttendanceLogAdmin(admin.ModelAdmin):
 
     def link_view(self, request, log_id: int):
         """Remember who an unmatched participant is; applied to their existing logs and to future syncs."""
-        log = get_object_or_404(AttendanceLog.objects.select_related("organization"), pk=log_id)
+        log = get_object_or_404(self.get_queryset(request).select_related("organization"), pk=log_id)
         if not self.has_change_permission(request, log):
             return redirect("admin:index")
         form = LinkParticipantForm(request.POST or None, organization=log.organization)
@@ -211,7 +213,7 @@ class ParticipantLinkForm(forms.ModelForm):
 
 
 @admin.register(ParticipantLink)
-class ParticipantLinkAdmin(admin.ModelAdmin):
+class ParticipantLinkAdmin(ScopedModelAdmin):
     form = ParticipantLinkForm
     list_display = ["identity", "participant_kind", "teacher", "student", "organization", "created_by", "created_at"]
     list_filter = ["participant_kind", "organization"]
@@ -229,11 +231,13 @@ class ParticipantLinkAdmin(admin.ModelAdmin):
 
 
 @admin.register(ClassAttendance)
-class ClassAttendanceAdmin(admin.ModelAdmin):
+class ClassAttendanceAdmin(ScopedModelAdmin):
     list_display = ["class_session", "teacher", "student", "seconds", "device_sessions", "first_joined_at", "last_left_at", "ongoing"]
     list_filter = ["organization", "ongoing"]
     list_select_related = ["class_session__scheduled_class", "teacher", "student"]
     raw_id_fields = ["class_session", "teacher", "student"]
+    search_fields = ["class_session__scheduled_class__title", "teacher__first_name", "teacher__last_name",
+                     "student__first_name", "student__last_name", "student__email"]
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):
@@ -241,11 +245,12 @@ class ClassAttendanceAdmin(admin.ModelAdmin):
 
 
 @admin.register(SyncAttempt)
-class SyncAttemptAdmin(admin.ModelAdmin):
+class SyncAttemptAdmin(ScopedModelAdmin):
     list_display = ["started_at", "class_session", "trigger", "outcome", "error_code", "records", "logs_created", "logs_updated", "next_retry_at"]
     list_filter = ["outcome", "trigger", "organization"]
     list_select_related = ["class_session__scheduled_class"]
     raw_id_fields = ["class_session"]
+    search_fields = ["class_session__scheduled_class__title", "error_code"]
     date_hierarchy = "started_at"
     show_full_result_count = False
 
@@ -254,10 +259,11 @@ class SyncAttemptAdmin(admin.ModelAdmin):
 
 
 @admin.register(GoogleCredential)
-class GoogleCredentialAdmin(admin.ModelAdmin):
+class GoogleCredentialAdmin(ScopedModelAdmin):
     list_display = ["organization", "account_email", "scopes", "updated_at"]
     fields = ["organization", "account_email", "scopes", "created_at", "updated_at"]
     readonly_fields = ["scopes", "created_at", "updated_at"]  # the token itself is never shown
+    search_fields = ["organization__name", "account_email"]
 
     def has_add_permission(self, request):
         return False  # stored by `manage.py setup_google_oauth --meet`

@@ -6,7 +6,7 @@ from meetings.models import ScheduledClass
 from organizations.models import DESK_ROLES, MANAGER_ROLES
 
 
-def home_links(organization, role) -> list[dict]:
+def home_links(organization, role, user=None) -> list[dict]:
     if role not in DESK_ROLES or not ScheduledClass.objects.filter(organization=organization).exists():
         return []
     links = [

@@ -138,3 +138,36 @@ class AuditLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor or self.device or 'system'}"
+
+
+class IdempotencyKey(models.Model):
+    """An `Idempotency-Key` (or a device's offline event id) bound to the request that first used it.
+
+    The key is scoped to the caller (a user or a device) in an organization; `fingerprint` hashes the
+    method, the path and the body, so the same key with another request is refused, never answered
+    with the first one's result. `status_code` is empty while the first request is still running.
+    """
+
+    class Scope(models.TextChoices):
+        REQUEST = "request", "Idempotency-Key header"
+        EVENT = "event", "offline batch event id"
+
+    MAX_LENGTH = 255
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    principal = models.CharField(max_length=40, help_text="user:<id> or device:<id>")
+    scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.REQUEST)
+    key = models.CharField(max_length=MAX_LENGTH)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "principal", "scope", "key"], name="unique_idempotency_key"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.scope}:{self.key}"

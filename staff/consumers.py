@@ -1,7 +1,6 @@
 """The hotel's live stream: `clock-status-updated` events for every open screen of the hotel."""
 
 from organizations.consumers import OrganizationConsumer
-from organizations.models import DeviceKind
 from staff.events import hotel_channel
 
 
@@ -16,8 +15,3 @@ class HotelConsumer(OrganizationConsumer):
 
     def group_name(self, principal) -> str:
         return hotel_channel(principal.organization.slug)
-
-    def is_allowed(self, principal) -> bool:
-        if principal.device is not None:
-            return principal.device.kind == DeviceKind.DISPLAY
-        return principal.user is not None

@@ -7,10 +7,11 @@ event `clock-status-updated` on `hotel-{slug}` is sent after commit.
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Q
 from django.utils import timezone
 
 from attendance import registry, schedules
@@ -19,11 +20,12 @@ from attendance.exceptions import Refused
 from attendance.models import CheckIn, WeeklyShift
 from attendance.plugins import CheckInContext
 from config.errors import DomainError
+from organizations.dates import local_today
 from organizations.models import Organization
 from organizations.realtime import broadcast
 from organizations.services import audit_log_record
 from staff.events import CLOCK_EVENT, clock_payload, hotel_channel
-from staff.models import Staff
+from staff.models import PastRate, Staff
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +35,8 @@ DEFAULT_OPTIONS = {
     "auto_checkout_grace_minutes": 30,  # after the shift's end, a forgotten clock-out is closed
     "max_session_hours": 16,  # without a matching shift, close a forgotten clock-out after this
     "standard_day_hours": 8,  # overtime threshold per day for staff with no weekly schedule
+    "paid_breaks": False,  # a gap between two sessions of one shift day counts as worked time
+    "early_clock_in_minutes": 30,  # a clock-in this long before a shift starts is still "on shift"
 }
 
 
@@ -47,7 +51,6 @@ class ClockResult:
     action: str  # "clock_in" | "clock_out"
     clock_time: datetime
     check_in: CheckIn
-    replayed: bool = False  # an Idempotency-Key retry answered with the first result
 
     @property
     def is_on_duty(self) -> bool:
@@ -78,44 +81,14 @@ def _on_behalf(staff: Staff, actor, reason: str) -> str:
     return reason.strip()
 
 
-def _scoped_key(staff: Staff, idempotency_key: str | None) -> str | None:
-    # Keys are unique per organization in the engine; scope them to the person so two people's
-    # apps that happen to pick the same key never answer each other.
-    return f"staff:{staff.pk}:{idempotency_key}" if idempotency_key else None
-
-
-def _replay(staff: Staff, key: str | None) -> ClockResult | None:
-    """The result of an earlier clock made with this idempotency key, if any."""
-    if key is None:
-        return None
-    opened = CheckIn.objects.filter(organization=staff.organization, idempotency_key=key).first()
-    if opened is not None:
-        return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=opened.checked_in_at, check_in=opened,
-                           replayed=True)
-    closed = CheckIn.objects.filter(
-        organization=staff.organization, attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk,
-        metadata__checkout_idempotency_key=key,
-    ).first()
-    if closed is not None:
-        return ClockResult(staff_id=staff.pk, action="clock_out", clock_time=closed.checked_out_at, check_in=closed,
-                           replayed=True)
-    return None
-
-
 def staff_clock_in(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None, reason: str = "",
-    idempotency_key: str | None = None,
 ) -> ClockResult:
     """Clock `staff` in, or raise Refused `already_on_duty` (or another engine refusal).
 
-    With `idempotency_key` a retry answers the first result. Call outside any transaction (the
-    engine records refusals in their own).
+    Call outside any transaction (the engine records refusals in their own).
     """
     on_behalf = _on_behalf(staff, actor, reason)
-    key = _scoped_key(staff, idempotency_key)
-    replay = _replay(staff, key)
-    if replay is not None:
-        return replay
     if Staff.objects.filter(pk=staff.pk, session_active=True).exists():
         # Said before the engine's rules run: its duplicate-scan window would otherwise answer first.
         refused = Refused(f"{staff.full_name} is already on duty.", code="already_on_duty")
@@ -129,33 +102,25 @@ def staff_clock_in(
         result = engine.check_in(
             organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
             device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
-            options={"on_behalf_reason": on_behalf}, idempotency_key=key,
+            options={"on_behalf_reason": on_behalf},
         )
     except Refused as refused:
         if refused.code == "already_checked_in":
             raise Refused(f"{staff.full_name} is already on duty.", code="already_on_duty") from refused
         raise
     return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=result.check_in.checked_in_at,
-                       check_in=result.check_in, replayed=not result.created)
+                       check_in=result.check_in)
 
 
 def staff_clock_out(
     *, staff: Staff, actor=None, device=None, at: datetime | None = None, reason: str = "",
-    idempotency_key: str | None = None,
 ) -> ClockResult:
-    """Clock `staff` out, or raise Refused `not_on_duty`. With `idempotency_key` a retry answers the first result."""
+    """Clock `staff` out, or raise Refused `not_on_duty`."""
     on_behalf = _on_behalf(staff, actor, reason)
-    key = _scoped_key(staff, idempotency_key)
-    replay = _replay(staff, key)
-    if replay is not None:
-        return replay
     try:
         with transaction.atomic():
             row = engine.check_out(organization=staff.organization, attendee=staff, at=at, source=SOURCE,
                                    actor=actor, device=device)
-            if key:
-                row.metadata = {**row.metadata, "checkout_idempotency_key": key}
-                row.save(update_fields=["metadata"])
             if on_behalf:
                 audit_log_record(
                     organization=staff.organization, action="staff.clock_out_on_behalf", actor=actor, target=staff,
@@ -170,107 +135,53 @@ def staff_clock_out(
 
 def staff_clock_toggle(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None,
-    idempotency_key: str | None = None,
 ) -> ClockResult:
     """Clock out if on duty, else in; the decision is taken with the staff row locked.
 
     A concurrent toggle that clocked in meanwhile makes this one refused `already_on_duty`
-    rather than silently clocking out. With `idempotency_key` a retry answers the first result.
+    rather than silently clocking out.
     """
     # `at` stays None unless given: the engine then takes the time once it holds the lock, so a
     # clock-out cannot land before a clock-in that committed while this request waited.
-    replay = _replay(staff, _scoped_key(staff, idempotency_key))
-    if replay is not None:
-        return replay
     with transaction.atomic():
         if engine.attendee_get_for_update(staff).session_active:
-            return staff_clock_out(staff=staff, actor=actor, device=device, at=at, idempotency_key=idempotency_key)
-    return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at,
-                          idempotency_key=idempotency_key)
+            return staff_clock_out(staff=staff, actor=actor, device=device, at=at)
+    return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at)
 
 
-# --- auto check-out and the on-duty mirror ------------------------------------------------------
+# --- auto check-out ---------------------------------------------------------------------------------
 
 
-def staff_sync_closed_sessions(*, organization: Organization, check_in_ids: list[int]) -> int:
-    """Mirror sessions the engine closed in bulk (auto check-out) onto the staff rows; broadcast them.
-
-    The engine's `checkout_expired` updates sessions without plugins, so this runs from the
-    `session_auto_closed` signal (and the reconcile job catches anything a crash left behind).
-    Returns the number of staff rows changed.
-    """
-    rows = list(
-        CheckIn.objects.filter(
-            organization=organization, pk__in=check_in_ids, attendee_type=registry.content_type_for(Staff)
-        ).values("attendee_id", "checked_out_at")
-    )
-    changed = 0
-    for row in rows:
-        with transaction.atomic():
-            staff = Staff.objects.select_for_update(of=("self",)).filter(pk=row["attendee_id"]).first()
-            if staff is None:
-                continue
-            on_duty = staff.session_active
-            last_out = row["checked_out_at"]
-            if staff.last_clock_out is not None and staff.last_clock_out > last_out:
-                last_out = staff.last_clock_out
-            if staff.is_on_duty == on_duty and staff.last_clock_out == last_out:
-                continue
-            was_on_duty = staff.is_on_duty
-            staff.is_on_duty, staff.last_clock_out = on_duty, last_out
-            staff.save(update_fields=["is_on_duty", "last_clock_out"])
-            changed += 1
-            if was_on_duty and not on_duty:
-                broadcast(hotel_channel(organization.slug), CLOCK_EVENT,
-                          clock_payload(staff, action="clock_out", at=row["checked_out_at"]))
-    return changed
-
-
-def staff_reconcile_duty(*, organization: Organization) -> int:
-    """Fix staff rows whose `is_on_duty` disagrees with the engine's session; return how many."""
-    drifted = Staff.objects.filter(organization=organization).exclude(is_on_duty=F("session_active"))
-    fixed = 0
-    for staff_id in drifted.values_list("pk", flat=True):
-        with transaction.atomic():
-            staff = Staff.objects.select_for_update(of=("self",)).get(pk=staff_id)
-            if staff.is_on_duty == staff.session_active:
-                continue
-            staff.is_on_duty = staff.session_active
-            fields = ["is_on_duty"]
-            if staff.session_active:
-                opened = CheckIn.objects.get(pk=staff.session_check_in_id)
-                staff.last_clock_in = opened.checked_in_at
-                fields.append("last_clock_in")
-                action, at = "clock_in", opened.checked_in_at
-            else:
-                last = (CheckIn.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk,
-                                               checked_out_at__isnull=False).order_by("-checked_out_at").first())
-                at = last.checked_out_at if last else timezone.now()
-                staff.last_clock_out = at
-                fields.append("last_clock_out")
-                action = "clock_out"
-            staff.save(update_fields=fields)
-            broadcast(hotel_channel(organization.slug), CLOCK_EVENT, clock_payload(staff, action=action, at=at))
-            fixed += 1
-    if fixed:
-        logger.warning("reconciled is_on_duty of %s staff row(s) in %s", fixed, organization.slug)
-    return fixed
+def staff_announce_auto_closed(*, organization: Organization, check_in_ids: list[int]) -> int:
+    """Broadcast a clock-out for each staff session the engine's auto check-out closed; return how many."""
+    rows = CheckIn.objects.filter(
+        organization=organization, pk__in=check_in_ids, attendee_type=registry.content_type_for(Staff)
+    ).values_list("attendee_id", "checked_out_at")
+    closed = dict(rows)
+    for staff in Staff.objects.filter(pk__in=closed, session_active=False):
+        broadcast(hotel_channel(organization.slug), CLOCK_EVENT,
+                  clock_payload(staff, action="clock_out", at=closed[staff.pk]))
+    return len(closed)
 
 
 def staff_auto_checkout(*, organization: Organization, now: datetime | None = None) -> int:
     """Close the hotel's forgotten clock-outs whose shift end + grace has passed (flagged auto_closed)."""
-    closed = engine.checkout_expired(organization=organization, before=now, target_model=Staff)
-    staff_reconcile_duty(organization=organization)
-    return closed
+    return engine.checkout_expired(organization=organization, before=now, target_model=Staff)
 
 
 # --- weekly schedule ----------------------------------------------------------------------------
 
 
-def staff_shifts_set(*, staff: Staff, shifts: list[dict], actor=None) -> list[WeeklyShift]:
-    """Replace the staff member's weekly schedule. Each shift: weekday (0=Mon), start_time, end_time.
+def staff_shifts_set(
+    *, staff: Staff, shifts: list[dict], actor=None, effective_from: date | None = None,
+) -> list[WeeklyShift]:
+    """Replace the staff member's weekly schedule from the local day `effective_from` (default: today,
+    or always for a first roster). Each shift: weekday (0=Mon), start_time, end_time.
 
-    An end at or before the start ends the next day (an overnight shift belongs to the day it starts).
+    Rosters are effective-dated: shifts in force before that day end the day before and keep
+    classifying (and costing) the days they covered; shifts that would only start on or after it are
+    dropped. An end at or before the start ends the next day (an overnight shift belongs to the day
+    it starts).
     """
     weekdays = [s["weekday"] for s in shifts]
     if len(weekdays) != len(set(weekdays)):
@@ -284,15 +195,52 @@ def staff_shifts_set(*, staff: Staff, shifts: list[dict], actor=None) -> list[We
             raise DomainError("A shift cannot start and end at the same time.", code="empty_shift")
     ct = registry.content_type_for(Staff)
     with transaction.atomic():
-        WeeklyShift.objects.filter(attendee_type=ct, attendee_id=staff.pk).delete()
+        engine.attendee_get_for_update(staff)  # one roster change of a person at a time
+        rows = WeeklyShift.objects.filter(attendee_type=ct, attendee_id=staff.pk)
+        if effective_from is None and rows.exists():
+            effective_from = local_today(staff.organization.tz)
+        if effective_from is not None:
+            rows.filter(valid_from__gte=effective_from).delete()
+            rows.filter(Q(valid_until__isnull=True) | Q(valid_until__gte=effective_from)).update(
+                valid_until=effective_from - timedelta(days=1))
         created = WeeklyShift.objects.bulk_create(
             WeeklyShift(organization=staff.organization, attendee_type=ct, attendee_id=staff.pk, weekday=s["weekday"],
-                        start_time=s["start_time"], end_time=s["end_time"])
+                        start_time=s["start_time"], end_time=s["end_time"], valid_from=effective_from)
             for s in sorted(shifts, key=lambda s: s["weekday"])
         )
         audit_log_record(
             organization=staff.organization, action="staff.shifts_set", actor=actor, target=staff,
-            data={"shifts": [{"weekday": s["weekday"], "start_time": s["start_time"].isoformat(),
+            data={"effective_from": effective_from.isoformat() if effective_from else None,
+                  "shifts": [{"weekday": s["weekday"], "start_time": s["start_time"].isoformat(),
                               "end_time": s["end_time"].isoformat()} for s in shifts]},
         )
     return created
+
+
+def staff_rate_set(*, staff: Staff, hourly_rate: Decimal, actor=None, effective_from: date | None = None) -> Staff:
+    """Change the hourly rate from the local day `effective_from` (default today); days before keep the
+    rate in force then (a PastRate row). Refused `rate_backdated` before the last change, and
+    `rate_in_future` after today: only the rate in force now lives on the staff row."""
+    today = local_today(staff.organization.tz)
+    effective_from = effective_from or today
+    if hourly_rate < 0:
+        raise DomainError("The hourly rate cannot be negative.", code="invalid_rate")
+    if effective_from > today:
+        raise DomainError("A rate takes effect today at the latest.", code="rate_in_future")
+    with transaction.atomic():
+        locked = engine.attendee_get_for_update(staff)
+        last = PastRate.objects.filter(staff=locked).order_by("-until").first()
+        if last is not None and effective_from <= last.until:
+            raise DomainError(f"The rate was already changed from {last.until + timedelta(days=1)}; a change "
+                              "cannot reach back before it.", code="rate_backdated")
+        previous = locked.hourly_rate
+        old_rate_days_end = effective_from - timedelta(days=1)
+        if previous != hourly_rate and (last is None or old_rate_days_end > last.until):
+            PastRate.objects.create(staff=locked, hourly_rate=previous, until=old_rate_days_end)
+        Staff.objects.filter(pk=locked.pk).update(hourly_rate=hourly_rate)
+        audit_log_record(
+            organization=staff.organization, action="staff.rate_set", actor=actor, target=locked,
+            data={"from": str(previous), "to": str(hourly_rate), "effective_from": effective_from.isoformat()},
+        )
+    staff.hourly_rate = hourly_rate
+    return staff

@@ -9,11 +9,10 @@ from rest_framework.exceptions import ValidationError
 
 from attendance import registry
 from attendance.models import WeeklyShift
-from config.errors import DomainError
+from config.errors import DomainError, NotFound
 from organizations.authentication import device_for_key
 from organizations.models import MANAGER_ROLES, DeviceKind
 from organizations.tenancy import resolve_principal
-from staff import selectors
 from staff.api.views import timesheet_for_request
 from staff.exports import csv_filename, timesheet_csv
 from staff.models import Staff
@@ -47,7 +46,8 @@ def staff_home(request, hotel_slug):
     context = _context(request, principal)
     if context["clock_staff"] is not None:
         ct = registry.content_type_for(Staff)
-        context["my_shifts"] = WeeklyShift.objects.filter(attendee_type=ct, attendee_id=context["clock_staff"].pk)
+        context["my_shifts"] = WeeklyShift.objects.filter(attendee_type=ct, attendee_id=context["clock_staff"].pk,
+                                                         valid_until__isnull=True)
     if principal.role in MANAGER_ROLES or principal.role == "receptionist":
         context["people"] = Staff.objects.filter(organization=principal.organization).order_by(
             "department", "last_name", "first_name")
@@ -89,7 +89,7 @@ def _timesheet(request, hotel_slug):
 def timesheet_page(request, hotel_slug):
     try:
         principal, data = _timesheet(request, hotel_slug)
-    except selectors.NotStaff as error:
+    except NotFound as error:  # not on the staff, or someone else's / another hotel's staff id
         raise Http404(error.detail) from error
     except DomainError as error:
         principal = _principal(request, hotel_slug)
@@ -103,7 +103,7 @@ def timesheet_page(request, hotel_slug):
 def timesheet_csv_page(request, hotel_slug):
     try:
         _, data = _timesheet(request, hotel_slug)
-    except selectors.NotStaff as error:
+    except NotFound as error:
         raise Http404(error.detail) from error
     except DomainError as error:
         return HttpResponse(error.detail, status=400, content_type="text/plain")

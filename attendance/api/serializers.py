@@ -1,11 +1,15 @@
 """Input and output shapes of the engine's API. Inputs resolve attendees inside the caller's organization."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 from rest_framework import serializers
 
 from attendance import registry, selectors
 from attendance.exceptions import AttendeeNotFound
-from attendance.models import Correction, CorrectionKind, Kind, Member, Refusal
+from attendance.models import CheckIn, Correction, CorrectionKind, Kind, Member, Refusal
+from config.fields import DateTimeField, ModelSerializer, column_integer, id_integer
+
+ACTIONS = ["check_in", "check_out"]  # what a toggle did, or what an offline batch item does
 
 
 def resolve_attendee(organization, data: dict, *, read: bool = True):
@@ -36,7 +40,7 @@ def resolve_attendee(organization, data: dict, *, read: bool = True):
 
 class AttendeeRefSerializer(serializers.Serializer):
     attendee_type = serializers.CharField(required=False, default="member", help_text="member, staff, ...")
-    attendee_id = serializers.IntegerField(required=False, min_value=1)
+    attendee_id = column_integer(CheckIn._meta.get_field("attendee_id"), required=False, min_value=1)
     qr_token = serializers.CharField(required=False, max_length=64)
     rfid_tag = serializers.CharField(required=False, max_length=64)
 
@@ -48,8 +52,8 @@ class AttendeeRefSerializer(serializers.Serializer):
 
 class CheckInInputSerializer(AttendeeRefSerializer):
     method = serializers.CharField(required=False, default="api", max_length=32)
-    at = serializers.DateTimeField(required=False, help_text="When it happened (default: now). ISO 8601.")
-    expected_checkout_at = serializers.DateTimeField(required=False, allow_null=True)
+    at = DateTimeField(required=False, help_text="When it happened (default: now). ISO 8601.")
+    expected_checkout_at = DateTimeField(required=False, allow_null=True)
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
     metadata = serializers.DictField(required=False, default=dict)
@@ -58,20 +62,28 @@ class CheckInInputSerializer(AttendeeRefSerializer):
         registry.check_method(value)
         return value
 
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        expected, at = attrs.get("expected_checkout_at"), attrs.get("at") or timezone.now()
+        if expected is not None and expected < at:
+            raise serializers.ValidationError(
+                {"expected_checkout_at": "The expected check-out cannot be before the check-in."})
+        return attrs
+
 
 class CheckOutInputSerializer(AttendeeRefSerializer):
-    at = serializers.DateTimeField(required=False)
+    at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
 class CheckOutByIdInputSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False)
+    at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
 class BulkItemSerializer(AttendeeRefSerializer):
-    action = serializers.ChoiceField(choices=["check_in", "check_out"])
-    at = serializers.DateTimeField()
+    action = serializers.ChoiceField(choices=ACTIONS)
+    at = DateTimeField()
     event_id = serializers.CharField(max_length=100)
     method = serializers.CharField(required=False, max_length=32)
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
@@ -88,9 +100,9 @@ class CheckInSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     attendee_type = serializers.SerializerMethodField()
     attendee_id = serializers.IntegerField(read_only=True)
-    checked_in_at = serializers.DateTimeField(read_only=True)
-    checked_out_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    expected_checkout_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    checked_in_at = DateTimeField(read_only=True)
+    checked_out_at = DateTimeField(read_only=True, allow_null=True)
+    expected_checkout_at = DateTimeField(read_only=True, allow_null=True)
     duration_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     is_open = serializers.BooleanField(read_only=True)
     method = serializers.CharField(read_only=True)
@@ -134,7 +146,7 @@ class CheckInSerializer(serializers.Serializer):
         }
 
 
-_DATETIME_FIELD = serializers.DateTimeField()
+_DATETIME_FIELD = DateTimeField()
 
 
 def _datetime(value):
@@ -147,7 +159,7 @@ class RefusalSerializer(serializers.ModelSerializer):
         fields = ["id", "attendee_id", "attempted_at", "method", "source", "code", "detail", "location", "device", "metadata"]
 
 
-class MemberSerializer(serializers.ModelSerializer):
+class MemberSerializer(ModelSerializer):
     class Meta:
         model = Member
         fields = [
@@ -160,9 +172,9 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class CorrectionInputSerializer(AttendeeRefSerializer):
     kind = serializers.ChoiceField(choices=CorrectionKind.choices)
-    check_in_id = serializers.IntegerField(required=False, min_value=1)
-    proposed_checked_in_at = serializers.DateTimeField(required=False)
-    proposed_checked_out_at = serializers.DateTimeField(required=False)
+    check_in_id = id_integer(CheckIn, required=False)
+    proposed_checked_in_at = DateTimeField(required=False)
+    proposed_checked_out_at = DateTimeField(required=False)
     reason = serializers.CharField(max_length=2000)
 
 
@@ -189,3 +201,142 @@ class PeriodSerializer(serializers.Serializer):
         if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 366:
             raise serializers.ValidationError("The period may span at most 366 days.")
         return attrs
+
+
+# --- Response bodies (OpenAPI only: they describe what the services return) --------------------
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="Position of the item in the request.")
+    event_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["recorded", "duplicate", "refused"])
+    check_in_id = serializers.IntegerField(required=False)
+    code = serializers.CharField(required=False, help_text="Why it was refused.")
+    detail = serializers.CharField(required=False)
+
+
+class BulkOutputSerializer(serializers.Serializer):
+    summary = serializers.DictField(child=serializers.IntegerField(), help_text="Count per status.")
+    results = BulkResultSerializer(many=True)
+
+
+class ToggleOutputSerializer(serializers.Serializer):
+    action = serializers.ChoiceField(choices=ACTIONS)
+    check_in = CheckInSerializer()
+
+
+class OccupancySerializer(serializers.Serializer):
+    total = serializers.IntegerField()
+    by_location = serializers.DictField(child=serializers.IntegerField(), help_text="Open sessions per location.")
+    at = serializers.DateTimeField()
+
+
+class DashboardPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    time_zone = serializers.CharField()
+
+
+class DashboardTotalsSerializer(serializers.Serializer):
+    visits = serializers.IntegerField()
+    unique_attendees = serializers.IntegerField()
+    enabled_attendees = serializers.IntegerField()
+    activation_rate = serializers.FloatField(help_text="Percent of enabled attendees who came.")
+    average_visits_per_day = serializers.FloatField()
+
+
+class DayVisitsSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    visits = serializers.IntegerField()
+
+
+class HourVisitsSerializer(serializers.Serializer):
+    hour = serializers.IntegerField(min_value=0, max_value=23)
+    visits = serializers.IntegerField()
+
+
+class WeekdayVisitsSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=1, max_value=7, help_text="ISO weekday: 1 is Monday.")
+    visits = serializers.IntegerField()
+
+
+class EngagementBandsSerializer(serializers.Serializer):
+    high = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    low = serializers.IntegerField()
+    inactive = serializers.IntegerField()
+
+
+class TopAttendeeSerializer(serializers.Serializer):
+    attendee_type = serializers.CharField()
+    attendee_id = serializers.IntegerField()
+    name = serializers.CharField()
+    visits = serializers.IntegerField()
+
+
+class AtRiskAttendeeSerializer(serializers.Serializer):
+    attendee_type = serializers.CharField()
+    attendee_id = serializers.IntegerField()
+    name = serializers.CharField()
+    last_visit_at = serializers.DateTimeField()
+    days_absent = serializers.IntegerField()
+
+
+class AtRiskSerializer(serializers.Serializer):
+    days = serializers.IntegerField()
+    count = serializers.IntegerField()
+    attendees = AtRiskAttendeeSerializer(many=True)
+
+
+class DashboardSerializer(serializers.Serializer):
+    period = DashboardPeriodSerializer()
+    totals = DashboardTotalsSerializer()
+    visits_per_day = DayVisitsSerializer(many=True)
+    time_slots = HourVisitsSerializer(many=True)
+    weekdays = WeekdayVisitsSerializer(many=True)
+    engagement = EngagementBandsSerializer()
+    top_attendees = TopAttendeeSerializer(many=True)
+    at_risk = AtRiskSerializer()
+
+
+class HistoryAttendeeSerializer(serializers.Serializer):
+    attendee_type = serializers.CharField()
+    attendee_id = serializers.IntegerField()
+    name = serializers.CharField()
+    total_visits = serializers.IntegerField()
+    first_visit_at = serializers.DateTimeField(allow_null=True)
+    last_visit_at = serializers.DateTimeField(allow_null=True)
+    checked_in = serializers.BooleanField()
+
+
+class HistoryPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class HistorySessionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    checked_in_at = serializers.DateTimeField()
+    checked_out_at = serializers.DateTimeField(allow_null=True)
+    duration_seconds = serializers.IntegerField(allow_null=True)
+    method = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Kind.choices)
+    auto_closed = serializers.BooleanField()
+    late_minutes = serializers.IntegerField()
+    early_leave_minutes = serializers.IntegerField()
+    location = serializers.CharField()
+
+
+class HistoryMonthSerializer(serializers.Serializer):
+    month = serializers.CharField(help_text="YYYY-MM, local to the organization.")
+    visits = serializers.IntegerField()
+    seconds_present = serializers.IntegerField()
+    days_present = serializers.IntegerField()
+    kinds = serializers.DictField(child=serializers.IntegerField(), help_text="Visits per kind.")
+
+
+class HistorySerializer(serializers.Serializer):
+    attendee = HistoryAttendeeSerializer()
+    period = HistoryPeriodSerializer()
+    sessions = HistorySessionSerializer(many=True)
+    months = HistoryMonthSerializer(many=True)

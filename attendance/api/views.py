@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -18,15 +18,10 @@ from config.api import validated as _valid
 from config.errors import DomainError
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
+from organizations.idempotency import HEADER_PARAMETER, events_claim, events_complete, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind
 
 DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
-
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", location=OpenApiParameter.HEADER, required=False,
-    description="Retries with the same key record once and answer the same.",
-)
 
 
 class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -42,7 +37,8 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
             return CheckIn.objects.none()
         return selectors.check_ins_for(self.organization).order_by("-checked_in_at", "-id")
 
-    @extend_schema(request=s.CheckInInputSerializer, responses={201: s.CheckInSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=s.CheckInInputSerializer, responses={201: s.CheckInSerializer}, parameters=[HEADER_PARAMETER])
+    @idempotent
     def create(self, request):
         data = _valid(s.CheckInInputSerializer, request.data)
         attendee = s.resolve_attendee(self.organization, data, read=False)
@@ -50,13 +46,8 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
             organization=self.organization, attendee=attendee, method=data["method"], source="api",
             at=data.get("at"), expected_checkout_at=data.get("expected_checkout_at"), location=data["location"],
             notes=data["notes"], metadata=data["metadata"], device=self.device, actor=self.actor,
-            idempotency_key=request.headers.get("Idempotency-Key") or None,
         )
-        body = s.CheckInSerializer(result.check_in).data
-        if not result.created:
-            body_status = status.HTTP_201_CREATED if request.headers.get("Idempotency-Key") else status.HTTP_200_OK
-            return Response(body, status=body_status, headers={"Idempotent-Replayed": "true"})
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(s.CheckInSerializer(result.check_in).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.CheckOutByIdInputSerializer, responses={200: s.CheckInSerializer})
     @action(detail=True, methods=["post"], url_path="check-out")
@@ -69,26 +60,30 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
         )
         return Response(s.CheckInSerializer(row).data)
 
-    @extend_schema(request=s.BulkInputSerializer, responses={200: dict})
+    @extend_schema(request=s.BulkInputSerializer, responses={200: s.BulkOutputSerializer}, parameters=[HEADER_PARAMETER])
     @action(detail=False, methods=["post"])
+    @idempotent
     def bulk(self, request):
-        """A device's offline batch: idempotent by event_id, applied in time order, one result per item."""
-        data = _valid(s.BulkInputSerializer, request.data)
-        items, results = [], []
-        for raw in data["items"]:
+        """A device's offline batch: each event_id bound to its item (organizations.idempotency),
+        applied in time order, one result per item."""
+        raw_items = _valid(s.BulkInputSerializer, request.data)["items"]
+        claims, merged = events_claim(request, {i: (raw["event_id"], raw) for i, raw in enumerate(raw_items)})
+        valid = []
+        for index in claims:
             try:
-                items.append({**raw, "attendee": s.resolve_attendee(self.organization, raw)})
+                valid.append((index, {**raw_items[index], "attendee": s.resolve_attendee(self.organization, raw_items[index])}))
             except DomainError as error:
-                items.append(None)
-                results.append((len(items) - 1, {"event_id": raw["event_id"], "status": "refused", "code": error.code, "detail": error.detail}))
-        valid = [(i, item) for i, item in enumerate(items) if item is not None]
-        recorded = services.record_bulk(
-            organization=self.organization, device=self.device, items=[item for _, item in valid], actor=self.actor
-        )
-        merged = dict(results)
-        for (original_index, _), result in zip(valid, recorded):
-            merged[original_index] = {**result, "index": original_index}
-        ordered = [{"index": i, **merged[i]} for i in range(len(items))]
+                merged[index] = {"event_id": raw_items[index]["event_id"], "status": "refused", "code": error.code,
+                                 "detail": error.detail}
+        try:
+            recorded = services.record_bulk(
+                organization=self.organization, device=self.device, items=[item for _, item in valid], actor=self.actor
+            )
+            for (original_index, _), result in zip(valid, recorded):
+                merged[original_index] = result
+        finally:
+            events_complete(claims, merged)
+        ordered = [{**merged[i], "index": i} for i in range(len(raw_items))]
         summary = {}
         for result in ordered:
             summary[result["status"]] = summary.get(result["status"], 0) + 1
@@ -124,7 +119,7 @@ class ToggleView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
     allow_devices = DEVICE_KINDS
 
-    @extend_schema(request=s.CheckInInputSerializer, responses={200: dict})
+    @extend_schema(request=s.CheckInInputSerializer, responses={200: s.ToggleOutputSerializer})
     def post(self, request):
         data = _valid(s.CheckInInputSerializer, request.data)
         attendee = s.resolve_attendee(self.organization, data, read=False)
@@ -139,7 +134,7 @@ class OccupancyView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
     allow_devices = True
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.OccupancySerializer})
     def get(self, request):
         return Response(selectors.occupancy(organization=self.organization))
 
@@ -147,7 +142,7 @@ class OccupancyView(PrincipalMixin, APIView):
 class DashboardView(PrincipalMixin, APIView):
     allowed_roles = MANAGER_ROLES | {"receptionist"}
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.DashboardSerializer})
     def get(self, request):
         period = _period(request, self.organization)
         return Response(selectors.dashboard(organization=self.organization, start=period[0], end=period[1]))
@@ -156,7 +151,7 @@ class DashboardView(PrincipalMixin, APIView):
 class HistoryView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.HistorySerializer})
     def get(self, request, attendee_type, attendee_id):
         attendee = s.resolve_attendee(self.organization, {"attendee_type": attendee_type, "attendee_id": attendee_id})
         start, end = _period(request, self.organization, default_days=90)

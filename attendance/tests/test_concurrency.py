@@ -58,3 +58,40 @@ def test_twenty_simultaneous_check_ins_leave_exactly_one_open_session(org, membe
     assert Refusal.objects.filter(code="already_checked_in").count() == 19
     member.refresh_from_db()
     assert member.total_visits == 1
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks need PostgreSQL; CI runs this on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_auto_check_out_locks_attendees_first_and_skips_one_a_door_holds(org):
+    """The job takes the attendee lock before the check-in's, like every write: a member whose row a
+    door holds is skipped (closed next run), the others are closed, and nothing waits or deadlocks."""
+    now = timezone.now()
+    held, free = (Member.objects.create(organization=org, first_name=name) for name in ("Held", "Free"))
+    for member in (held, free):
+        services.check_in(organization=org, attendee=member, at=now - timedelta(hours=3),
+                          expected_checkout_at=now - timedelta(hours=1))
+    locked, release = threading.Event(), threading.Event()
+
+    def door():
+        try:
+            with transaction.atomic():
+                services.attendee_get_for_update(held)
+                locked.set()
+                release.wait(timeout=10)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=door)
+    thread.start()
+    try:
+        assert locked.wait(timeout=10)
+        assert services.checkout_expired(organization=org, before=now) == 1
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    assert list(CheckIn.objects.filter(checked_out_at__isnull=True).values_list("attendee_id", flat=True)) == [held.pk]
+    free.refresh_from_db()
+    assert free.session_active is False
+    assert services.checkout_expired(organization=org, before=now) == 1
+    held.refresh_from_db()
+    assert held.session_active is False and held.session_check_in_id is None

@@ -2,10 +2,13 @@
 
 from rest_framework import serializers
 
+from attendance.models import Member
 from bookings.models import (
+    HOLDING_STATUSES,
     Booking,
     BookingMethod,
     BookingSource,
+    BookingStatus,
     ClassPackage,
     ClassType,
     CustomerMembership,
@@ -16,9 +19,10 @@ from bookings.models import (
     Venue,
     WaitlistEntry,
 )
+from config.fields import DateTimeField, ModelSerializer, PrimaryKeyRelatedField, column_integer, id_integer
 
 
-class OrgScopedPKField(serializers.PrimaryKeyRelatedField):
+class OrgScopedPKField(PrimaryKeyRelatedField):
     """A primary key that must belong to the organization of the request (else "does not exist")."""
 
     def get_queryset(self):
@@ -26,38 +30,38 @@ class OrgScopedPKField(serializers.PrimaryKeyRelatedField):
         return super().get_queryset().filter(organization=organization)
 
 
-class StudioSerializer(serializers.ModelSerializer):
+class StudioSerializer(ModelSerializer):
     class Meta:
         model = Studio
         fields = ["late_cancel_hours", "late_grace_minutes", "check_in_opens_minutes", "lapsed_after_days"]
 
 
-class VenueSerializer(serializers.ModelSerializer):
+class VenueSerializer(ModelSerializer):
     class Meta:
         model = Venue
         fields = ["id", "name", "address", "capacity"]
 
 
-class InstructorSerializer(serializers.ModelSerializer):
+class InstructorSerializer(ModelSerializer):
     class Meta:
         model = Instructor
         fields = ["id", "name", "email", "specialisations", "user"]
         read_only_fields = ["user"]
 
 
-class ClassTypeSerializer(serializers.ModelSerializer):
+class ClassTypeSerializer(ModelSerializer):
     class Meta:
         model = ClassType
         fields = ["id", "name", "duration_minutes", "drop_in_price_pennies", "metadata"]
 
 
-class FitnessClassSerializer(serializers.ModelSerializer):
+class FitnessClassSerializer(ModelSerializer):
     class_type = OrgScopedPKField(queryset=ClassType.objects.all())
     venue = OrgScopedPKField(queryset=Venue.objects.all())
     instructors = OrgScopedPKField(queryset=Instructor.objects.all(), many=True, required=False)
-    ends_at = serializers.DateTimeField(required=False, help_text="Default: start + the class type's duration.")
+    ends_at = DateTimeField(required=False, help_text="Default: start + the class type's duration.")
     capacity = serializers.IntegerField(read_only=True)
-    booked = serializers.IntegerField(read_only=True, required=False)
+    booked = serializers.SerializerMethodField(help_text="Places held (registered or attended).")
     class_type_name = serializers.CharField(source="class_type.name", read_only=True)
     venue_name = serializers.CharField(source="venue.name", read_only=True)
 
@@ -66,6 +70,12 @@ class FitnessClassSerializer(serializers.ModelSerializer):
         fields = ["id", "class_type", "class_type_name", "venue", "venue_name", "instructors", "starts_at", "ends_at",
                   "capacity_override", "capacity", "booked", "cancelled_at"]
         read_only_fields = ["cancelled_at"]
+
+    def get_booked(self, fitness_class) -> int:
+        # Lists annotate the count; a class just created or edited is counted here.
+        if hasattr(fitness_class, "booked"):
+            return fitness_class.booked
+        return fitness_class.bookings.filter(status__in=HOLDING_STATUSES).count()
 
     def validate(self, attrs):
         from datetime import timedelta
@@ -79,14 +89,14 @@ class FitnessClassSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class MembershipPlanSerializer(serializers.ModelSerializer):
+class MembershipPlanSerializer(ModelSerializer):
     class Meta:
         model = MembershipPlan
         fields = ["id", "name", "price_pennies", "class_limit", "limit_period"]
 
 
-class CustomerMembershipSerializer(serializers.ModelSerializer):
-    customer = serializers.IntegerField(source="customer_id")
+class CustomerMembershipSerializer(ModelSerializer):
+    customer = id_integer(Member, source="customer_id")
     plan = OrgScopedPKField(queryset=MembershipPlan.objects.all())
 
     class Meta:
@@ -101,8 +111,8 @@ class CustomerMembershipSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ClassPackageSerializer(serializers.ModelSerializer):
-    customer = serializers.IntegerField(source="customer_id")
+class ClassPackageSerializer(ModelSerializer):
+    customer = id_integer(Member, source="customer_id")
     classes_remaining = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -118,7 +128,7 @@ class ClassPackageSerializer(serializers.ModelSerializer):
         return value
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(ModelSerializer):
     class_id = serializers.IntegerField(source="fitness_class_id")
     class_starts_at = serializers.DateTimeField(source="fitness_class.starts_at", read_only=True,
                                                 help_text="The class's current start.")
@@ -131,24 +141,33 @@ class BookingSerializer(serializers.ModelSerializer):
                   "refunded_pennies", "package", "membership", "series", "promoted_from_waitlist"]
 
 
-class WaitlistEntrySerializer(serializers.ModelSerializer):
+class WaitlistEntrySerializer(ModelSerializer):
     class_id = serializers.IntegerField(source="fitness_class_id")
     customer_id = serializers.IntegerField()
-    position = serializers.IntegerField(read_only=True, required=False)
 
     class Meta:
         model = WaitlistEntry
         fields = ["id", "class_id", "customer_id", "method", "source", "status", "created_at", "resolved_at",
-                  "booking", "skip_code", "position"]
+                  "booking", "skip_code"]
+
+
+class WaitlistPlaceSerializer(WaitlistEntrySerializer):
+    """A waiting entry with its place in the queue (1 is next)."""
+
+    position = serializers.IntegerField(read_only=True)
+
+    class Meta(WaitlistEntrySerializer.Meta):
+        fields = [*WaitlistEntrySerializer.Meta.fields, "position"]
 
 
 class BookingInputSerializer(serializers.Serializer):
-    class_id = serializers.IntegerField(min_value=1)
-    customer_id = serializers.IntegerField(min_value=1, required=False, help_text="Default: the caller's own customer record.")
+    class_id = id_integer(FitnessClass)
+    customer_id = id_integer(Member, required=False, help_text="Default: the caller's own customer record.")
     method = serializers.ChoiceField(choices=BookingMethod.choices, required=False, allow_null=True, default=None,
                                      help_text="Default: membership if valid, else a package, else drop-in.")
     source = serializers.ChoiceField(choices=BookingSource.choices, required=False)
-    amount_paid_pennies = serializers.IntegerField(min_value=0, required=False, allow_null=True, default=None)
+    amount_paid_pennies = column_integer(Booking._meta.get_field("amount_paid_pennies"), required=False, allow_null=True,
+                                         default=None)
     waitlist = serializers.BooleanField(default=True, help_text="Join the waitlist when the class is full.")
 
 
@@ -157,16 +176,16 @@ class SeriesInputSerializer(BookingInputSerializer):
 
 
 class CancelInputSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    at = DateTimeField(required=False, allow_null=True, default=None)
 
 
 class ClassCheckInInputSerializer(serializers.Serializer):
-    customer_id = serializers.IntegerField(min_value=1, required=False)
+    customer_id = id_integer(Member, required=False)
     qr_token = serializers.CharField(required=False, max_length=64)
-    booking_id = serializers.IntegerField(min_value=1, required=False)
-    class_id = serializers.IntegerField(min_value=1, required=False)
+    booking_id = id_integer(Booking, required=False)
+    class_id = id_integer(FitnessClass, required=False)
     method = serializers.CharField(required=False, default="manual", max_length=32)
-    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    at = DateTimeField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
         if not (attrs.get("customer_id") or attrs.get("qr_token") or attrs.get("booking_id")):
@@ -175,7 +194,7 @@ class ClassCheckInInputSerializer(serializers.Serializer):
 
 
 class CapacityInputSerializer(serializers.Serializer):
-    capacity_override = serializers.IntegerField(min_value=0, allow_null=True)
+    capacity_override = column_integer(FitnessClass._meta.get_field("capacity_override"), allow_null=True)
 
 
 class PeriodSerializer(serializers.Serializer):
@@ -197,10 +216,256 @@ class LateArrivalsParamsSerializer(PeriodSerializer):
 
 
 class AttendanceFilterSerializer(PeriodSerializer):
-    class_type = serializers.IntegerField(required=False)
-    venue = serializers.IntegerField(required=False)
-    instructor = serializers.IntegerField(required=False)
-    customer = serializers.IntegerField(required=False)
+    class_type = id_integer(ClassType, required=False)
+    venue = id_integer(Venue, required=False)
+    instructor = id_integer(Instructor, required=False)
+    customer = id_integer(Member, required=False)
     status = serializers.ChoiceField(choices=["registered", "attended", "late_cancelled", "no_show", "cancelled"], required=False)
     method = serializers.ChoiceField(choices=BookingMethod.choices, required=False)
     was_late = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+# --- Response bodies (OpenAPI only: they describe what the views and report selectors return) ---
+
+RATE_HELP = "Percent with one decimal, or null when there is nothing to divide by."
+
+
+def _rate(**kwargs):
+    return serializers.FloatField(allow_null=True, help_text=kwargs.pop("help_text", RATE_HELP), **kwargs)
+
+
+class BookedSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=["booked"])
+    booking = BookingSerializer()
+
+
+class WaitlistedSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=["waitlisted"])
+    waitlist_entry = WaitlistPlaceSerializer()
+
+
+class SeriesItemSerializer(serializers.Serializer):
+    class_id = serializers.IntegerField()
+    starts_at = serializers.DateTimeField()
+    result = serializers.ChoiceField(choices=["booked", "waitlisted", "refused"])
+    booking_id = serializers.IntegerField(required=False, allow_null=True)
+    waitlist_entry_id = serializers.IntegerField(required=False, allow_null=True)
+    code = serializers.CharField(required=False, help_text="Why this class was refused.")
+    detail = serializers.CharField(required=False)
+
+
+class SeriesSerializer(serializers.Serializer):
+    series_id = serializers.IntegerField()
+    summary = serializers.DictField(child=serializers.IntegerField(), help_text="Count per result.")
+    items = SeriesItemSerializer(many=True)
+
+
+class ClassCancelledSerializer(serializers.Serializer):
+    bookings_cancelled = serializers.IntegerField()
+
+
+class ReportPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+
+
+class StatusCountsSerializer(serializers.Serializer):
+    registered = serializers.IntegerField()
+    attended = serializers.IntegerField()
+    no_shows = serializers.IntegerField()
+    cancellations = serializers.IntegerField()
+    late_cancellations = serializers.IntegerField()
+    attendance_rate = _rate()
+    no_show_rate = _rate()
+
+
+class StatisticsReportSerializer(StatusCountsSerializer):
+    period = ReportPeriodSerializer()
+    total_bookings = serializers.IntegerField()
+    classes_held = serializers.IntegerField()
+    average_class_size = serializers.FloatField(allow_null=True)
+
+
+class CapacityRowSerializer(serializers.Serializer):
+    class_type_id = serializers.IntegerField()
+    class_type = serializers.CharField()
+    venue_id = serializers.IntegerField()
+    venue = serializers.CharField()
+    classes = serializers.IntegerField()
+    places = serializers.IntegerField()
+    bookings = serializers.IntegerField()
+    attended = serializers.IntegerField()
+    attendance_rate = _rate()
+    utilisation = _rate()
+    booked_utilisation = _rate()
+
+
+class CapacityReportSerializer(serializers.Serializer):
+    period = ReportPeriodSerializer()
+    rows = CapacityRowSerializer(many=True)
+
+
+class LateBucketSerializer(serializers.Serializer):
+    minutes = serializers.CharField(help_text="The bucket's label, e.g. `1-5`.")
+    bookings = serializers.IntegerField()
+
+
+class LateByClassTypeSerializer(serializers.Serializer):
+    class_type_id = serializers.IntegerField()
+    class_type = serializers.CharField()
+    attended = serializers.IntegerField()
+    late = serializers.IntegerField()
+    late_rate = _rate()
+    average_minutes_late = serializers.FloatField(allow_null=True)
+    max_minutes_late = serializers.IntegerField()
+
+
+class LateArrivalsReportSerializer(serializers.Serializer):
+    period = ReportPeriodSerializer()
+    attended = serializers.IntegerField()
+    late = serializers.IntegerField()
+    late_rate = _rate()
+    average_minutes_late = serializers.FloatField(allow_null=True)
+    minutes_late_buckets = LateBucketSerializer(many=True)
+    by_class_type = LateByClassTypeSerializer(many=True)
+
+
+class TimelineRowSerializer(StatusCountsSerializer):
+    period_start = serializers.DateField()
+    total_bookings = serializers.IntegerField()
+
+
+class TimelineReportSerializer(serializers.Serializer):
+    period = ReportPeriodSerializer()
+    granularity = serializers.ChoiceField(choices=["day", "week", "month"])
+    rows = TimelineRowSerializer(many=True)
+
+
+class InstructorRowSerializer(serializers.Serializer):
+    instructor_id = serializers.IntegerField()
+    instructor = serializers.CharField()
+    classes_taught = serializers.IntegerField()
+    attended = serializers.IntegerField()
+    average_attendance = serializers.FloatField(allow_null=True)
+    places = serializers.IntegerField()
+    utilisation = _rate()
+    no_shows = serializers.IntegerField()
+    no_show_rate = _rate()
+
+
+class InstructorReportSerializer(serializers.Serializer):
+    period = ReportPeriodSerializer()
+    rows = InstructorRowSerializer(many=True)
+
+
+class RevenueTotalSerializer(serializers.Serializer):
+    bookings = serializers.IntegerField()
+    paid_pennies = serializers.IntegerField()
+    refunded_pennies = serializers.IntegerField()
+    net_pennies = serializers.IntegerField()
+
+
+class RevenueRowSerializer(RevenueTotalSerializer):
+    method = serializers.ChoiceField(choices=BookingMethod.choices)
+
+
+class RevenueReportSerializer(serializers.Serializer):
+    period = ReportPeriodSerializer()
+    rows = RevenueRowSerializer(many=True)
+    total = RevenueTotalSerializer()
+
+
+class PeakCellSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=1, max_value=7, help_text="1 is Monday.")
+    hour = serializers.IntegerField(min_value=0, max_value=23)
+    bookings = serializers.IntegerField()
+    attended = serializers.IntegerField()
+
+
+class PeakHoursReportSerializer(serializers.Serializer):
+    period = ReportPeriodSerializer()
+    cells = PeakCellSerializer(many=True, help_text="Only the weekday-hours with bookings.")
+    attended = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()), help_text="7 x 24, Monday first."
+    )
+    bookings = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField()), help_text="7 x 24, Monday first."
+    )
+    busiest = PeakCellSerializer(allow_null=True)
+    max_attended = serializers.IntegerField()
+
+
+class FrequencyBandSerializer(serializers.Serializer):
+    attended = serializers.CharField(help_text="Classes attended in the period: `0`, `1`, `2-3`, `4-7`, `8+`.")
+    customers = serializers.IntegerField()
+
+
+class LapsedCustomerSerializer(serializers.Serializer):
+    customer_id = serializers.IntegerField()
+    name = serializers.CharField()
+    last_attended = serializers.DateField()
+
+
+class EngagementReportSerializer(serializers.Serializer):
+    period = ReportPeriodSerializer()
+    active_customers = serializers.IntegerField()
+    bookings = serializers.IntegerField()
+    bookings_per_customer = serializers.FloatField(allow_null=True)
+    frequency_bands = FrequencyBandSerializer(many=True)
+    lapsed_after_days = serializers.IntegerField()
+    lapsed_customers = serializers.IntegerField()
+    lapsed = LapsedCustomerSerializer(many=True)
+
+
+class HistoryCustomerSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.CharField(allow_blank=True)
+
+
+class HistorySummarySerializer(StatusCountsSerializer):
+    total_bookings = serializers.IntegerField()
+    late_arrivals = serializers.IntegerField()
+
+
+class HistoryBookingSerializer(serializers.Serializer):
+    booking_id = serializers.IntegerField()
+    class_id = serializers.IntegerField()
+    class_type = serializers.CharField()
+    venue = serializers.CharField()
+    instructors = serializers.ListField(child=serializers.CharField())
+    starts_at = serializers.DateTimeField(help_text="In the studio's local time, with its offset.")
+    status = serializers.ChoiceField(choices=BookingStatus.choices)
+    method = serializers.CharField()
+    was_late = serializers.BooleanField()
+    minutes_late = serializers.IntegerField(allow_null=True)
+
+
+class CustomerHistoryReportSerializer(serializers.Serializer):
+    customer = HistoryCustomerSerializer()
+    summary = HistorySummarySerializer()
+    bookings = HistoryBookingSerializer(many=True)
+
+
+class AttendanceRowSerializer(serializers.Serializer):
+    booking_id = serializers.IntegerField()
+    class_id = serializers.IntegerField()
+    class_type = serializers.CharField()
+    venue = serializers.CharField()
+    instructors = serializers.CharField(help_text="Names, comma-separated.")
+    starts_at = serializers.DateTimeField()
+    customer_id = serializers.IntegerField()
+    customer = serializers.CharField()
+    membership_status = serializers.ChoiceField(choices=["active", "none"])
+    membership_plan = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=BookingStatus.choices)
+    method = serializers.CharField()
+    was_late = serializers.BooleanField()
+    minutes_late = serializers.IntegerField(allow_null=True)
+
+
+class AttendancesPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = AttendanceRowSerializer(many=True)

@@ -2,12 +2,14 @@
 
 from rest_framework import serializers
 
+from attendance.models import Member
+from config.fields import DateTimeField, id_integer
 from gamification.models import AccessType, SubscriptionStatus
 
 
 class GymCheckInInputSerializer(serializers.Serializer):
     qr = serializers.CharField(required=False, max_length=200)
-    user_id = serializers.IntegerField(required=False, help_text="The member's id (manual check-in).")
+    user_id = id_integer(Member, required=False, help_text="The member's id (manual check-in).")
 
     def validate(self, attrs):
         if bool(attrs.get("qr")) == (attrs.get("user_id") is not None):
@@ -24,7 +26,7 @@ class GymFootprintInputSerializer(serializers.Serializer):
 
 
 class GymCourtesyInputSerializer(serializers.Serializer):
-    user_id = serializers.IntegerField(required=False)
+    user_id = id_integer(Member, required=False)
     qr = serializers.CharField(required=False, max_length=200)
     guest_name = serializers.CharField(required=False, max_length=200)
     reason = serializers.CharField(max_length=500)
@@ -39,16 +41,17 @@ class GymCourtesyInputSerializer(serializers.Serializer):
 class GymMemberCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    email = serializers.EmailField(required=False, allow_blank=True, default="")
+    # Absent means "" (the service's default); a default "" here would declare a non-e-mail default.
+    email = serializers.EmailField(required=False, allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     access_type = serializers.ChoiceField(choices=[AccessType.MEMBER, AccessType.STAFF], default=AccessType.MEMBER)
     subscription_status = serializers.ChoiceField(choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expires_at = DateTimeField(required=False, allow_null=True, default=None)
 
 
 class GymSubscriptionInputSerializer(serializers.Serializer):
     subscription_status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
-    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_at = DateTimeField(allow_null=True)
 
 
 class GymFreezeInputSerializer(serializers.Serializer):
@@ -78,10 +81,11 @@ class GymMemberSummarySerializer(serializers.Serializer):
     name = serializers.CharField()
     access_type = serializers.CharField()
     subscription_status = serializers.CharField()
-    expires_at = serializers.DateTimeField(allow_null=True)
+    door_state = serializers.CharField(help_text="What the door applies now: active, expired, inactive, paused, cancelled, staff or courtesy.")
+    expires_at = DateTimeField(allow_null=True)
     current_streak = serializers.IntegerField()
     longest_streak = serializers.IntegerField()
-    last_visit_at = serializers.DateTimeField(allow_null=True)
+    last_visit_at = DateTimeField(allow_null=True)
 
 
 class GymMemberRowSerializer(GymMemberSummarySerializer):
@@ -100,8 +104,8 @@ class GymMemberListSerializer(serializers.Serializer):
 
 class GymVisitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    checked_in_at = serializers.DateTimeField()
-    expected_checkout_at = serializers.DateTimeField(allow_null=True)
+    checked_in_at = DateTimeField()
+    expected_checkout_at = DateTimeField(allow_null=True)
     access_method = serializers.CharField()
     access_type = serializers.CharField()
 
@@ -115,7 +119,7 @@ class GymEntrySerializer(serializers.Serializer):
 class GymRefusedSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
-    next_allowed_at = serializers.DateTimeField(required=False)
+    next_allowed_at = DateTimeField(required=False)
     member = GymMemberSummarySerializer(required=False)
 
 
@@ -123,8 +127,8 @@ class GymVisitRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     member_id = serializers.IntegerField()
     name = serializers.CharField()
-    checked_in_at = serializers.DateTimeField()
-    checked_out_at = serializers.DateTimeField(allow_null=True)
+    checked_in_at = DateTimeField()
+    checked_out_at = DateTimeField(allow_null=True)
     access_method = serializers.CharField()
     access_type = serializers.CharField()
     is_open = serializers.BooleanField()
@@ -134,11 +138,11 @@ class GymRefusalRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     member_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
-    attempted_at = serializers.DateTimeField()
+    attempted_at = DateTimeField()
     method = serializers.CharField()
     code = serializers.CharField()
     detail = serializers.CharField()
-    next_allowed_at = serializers.DateTimeField(allow_null=True)
+    next_allowed_at = DateTimeField(allow_null=True)
     device = serializers.IntegerField(allow_null=True)
 
 
@@ -158,7 +162,7 @@ class GymDeskStateSerializer(serializers.Serializer):
 
 class GymSettingsOutputSerializer(serializers.Serializer):
     gamification_enabled = serializers.BooleanField()
-    reactivated_at = serializers.DateTimeField(allow_null=True)
+    reactivated_at = DateTimeField(allow_null=True)
     closed_weekdays = serializers.ListField(child=serializers.IntegerField())
     closed_days = GymClosedDaySerializer(many=True)
     time_zone = serializers.CharField()

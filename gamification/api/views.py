@@ -25,7 +25,9 @@ from gamification.models import QR_PREFIX, AccessMethod
 from gamification.plugin import member_summary
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
+from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
+from organizations.throttles import WebhookAddressThrottle
 
 DOOR_DEVICES = {DeviceKind.KIOSK, DeviceKind.TERMINAL}
 WEBHOOK_TOLERANCE_SECONDS = 300
@@ -42,7 +44,7 @@ class GymView(PrincipalMixin, APIView):
         self.gym = services.gym_get(organization=self.organization)
 
 
-def entry_response(entry: services.EntryResult) -> Response:
+def entry_response(entry: services.EntryResult, *, tz) -> Response:
     row = entry.check_in
     body = {
         "result": "allowed",
@@ -53,7 +55,7 @@ def entry_response(entry: services.EntryResult) -> Response:
             "access_method": row.metadata.get("access_method"),
             "access_type": row.metadata.get("access_type"),
         },
-        "member": member_summary(entry.profile.member, entry.profile),
+        "member": member_summary(entry.profile.member, entry.profile, tz=tz, at=entry.check_in.checked_in_at),
     }
     return Response(body, status=status.HTTP_201_CREATED if entry.created else status.HTTP_200_OK)
 
@@ -63,7 +65,9 @@ class CheckInView(GymView):
 
     allow_devices = DOOR_DEVICES
 
-    @extend_schema(request=s.GymCheckInInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
+    @extend_schema(request=s.GymCheckInInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer},
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request):
         data = _valid(s.GymCheckInInputSerializer, request.data)
         if data.get("qr"):
@@ -78,9 +82,9 @@ class CheckInView(GymView):
             method = AccessMethod.MANUAL
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=method, actor=self.actor, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
+            gym=self.gym,
         )
-        return entry_response(entry)
+        return entry_response(entry, tz=self.organization.tz)
 
 
 class BiometricCheckInView(GymView):
@@ -89,7 +93,9 @@ class BiometricCheckInView(GymView):
     allowed_roles = frozenset()
     allow_devices = {DeviceKind.TERMINAL}
 
-    @extend_schema(request=s.GymBiometricInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer})
+    @extend_schema(request=s.GymBiometricInputSerializer, responses={201: s.GymEntrySerializer, 409: s.GymRefusedSerializer},
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request):
         data = _valid(s.GymBiometricInputSerializer, request.data)
         member = services.member_for_footprint(
@@ -97,9 +103,9 @@ class BiometricCheckInView(GymView):
         )
         entry = services.gym_check_in(
             organization=self.organization, member=member, access_method=AccessMethod.BIOMETRIC, device=self.device,
-            idempotency_key=request.headers.get("Idempotency-Key") or None, gym=self.gym,
+            gym=self.gym,
         )
-        return entry_response(entry)
+        return entry_response(entry, tz=self.organization.tz)
 
 
 class CourtesyView(GymView):
@@ -112,6 +118,8 @@ class CourtesyView(GymView):
     @extend_schema(request=s.GymCourtesyInputSerializer, responses={201: s.GymEntrySerializer})
     def post(self, request):
         data = _valid(s.GymCourtesyInputSerializer, request.data)
+        # Before anything is written: a refused caller must not leave a guest behind.
+        services.courtesy_check_allowed(actor=self.actor, role=request.principal.role)
         if data.get("user_id") is not None:
             member = services.member_get(organization=self.organization, member_id=data["user_id"])
         elif data.get("qr"):
@@ -122,7 +130,7 @@ class CourtesyView(GymView):
             organization=self.organization, member=member, reason=data["reason"], actor=self.actor,
             role=request.principal.role, gym=self.gym,
         )
-        return entry_response(entry)
+        return entry_response(entry, tz=self.organization.tz)
 
 
 class MemberListView(GymView):
@@ -137,7 +145,7 @@ class MemberListView(GymView):
     def post(self, request):
         data = _valid(s.GymMemberCreateSerializer, request.data)
         member = services.gym_member_create(organization=self.organization, actor=self.actor, **data)
-        return Response(selectors.member_row(member), status=status.HTTP_201_CREATED)
+        return Response(selectors.member_row(member, tz=self.organization.tz), status=status.HTTP_201_CREATED)
 
 
 class MemberDetailMixin:
@@ -149,7 +157,7 @@ class MemberDetailView(MemberDetailMixin, GymView):
     @extend_schema(responses={200: s.GymMemberDetailSerializer})
     def get(self, request, member_id):
         member = self.member(member_id)
-        return Response({**selectors.member_row(member), "qr": f"{QR_PREFIX}{member.qr_token}"})
+        return Response({**selectors.member_row(member, tz=self.organization.tz), "qr": f"{QR_PREFIX}{member.qr_token}"})
 
 
 class SubscriptionView(MemberDetailMixin, GymView):
@@ -158,7 +166,7 @@ class SubscriptionView(MemberDetailMixin, GymView):
         data = _valid(s.GymSubscriptionInputSerializer, request.data)
         member = self.member(member_id)
         services.subscription_set(member=member, status=data["subscription_status"], expires_at=data["expires_at"], actor=self.actor)
-        return Response(selectors.member_row(services.member_get(organization=self.organization, member_id=member_id)))
+        return Response(selectors.member_row(services.member_get(organization=self.organization, member_id=member_id), tz=self.organization.tz))
 
 
 class FreezeView(MemberDetailMixin, GymView):
@@ -167,7 +175,7 @@ class FreezeView(MemberDetailMixin, GymView):
         data = _valid(s.GymFreezeInputSerializer, request.data)
         member = self.member(member_id)
         profile = services.streak_freeze_set(member=member, until=data["until"], actor=self.actor)
-        return Response({**selectors.member_row(member), "streak_freeze_until": profile.streak_freeze_until})
+        return Response({**selectors.member_row(member, tz=self.organization.tz), "streak_freeze_until": profile.streak_freeze_until})
 
 
 class FootprintView(MemberDetailMixin, GymView):
@@ -284,6 +292,9 @@ class StreakResetWebhookView(APIView):
 
     authentication_classes = []
     permission_classes = [AllowAny]
+    error_codes = {401: ["stale_timestamp", "bad_signature"], 404: ["gym_not_configured"], 409: ["replayed"],
+                   503: ["webhook_disabled"]}
+    throttle_classes = [WebhookAddressThrottle]
 
     @extend_schema(request=s.StreakResetInputSerializer, responses={200: s.GymStreakResetResultSerializer})
     def post(self, request):
@@ -293,7 +304,10 @@ class StreakResetWebhookView(APIView):
         timestamp = request.headers.get("X-Gym-Timestamp", "")
         signature = request.headers.get("X-Gym-Signature", "")
         body = request.body
-        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
+        # ASCII digits of a plausible length only: int() reads other scripts' digits and refuses
+        # thousands of them, and nothing unsigned is parsed beyond this.
+        plausible = timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12
+        if not plausible or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE_SECONDS:
             raise DomainError("Missing or stale X-Gym-Timestamp.", code="stale_timestamp", status_code=401)
         if not hmac.compare_digest(webhook_signature(secret, timestamp, body), signature):
             raise DomainError("Bad webhook signature.", code="bad_signature", status_code=401)

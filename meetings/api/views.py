@@ -27,8 +27,14 @@ class SyncParticipantsView(APIView):
     """Fetch one class's participants from Meet now (starting its session if its start has come)."""
 
     allowed_roles = DESK_ROLES
+    error_codes = {
+        404: ["class_not_found"],
+        502: ["meet_error", "meet_not_found", "meet_temporarily_unavailable", "meet_space_missing"],
+        503: ["meet_unavailable", "meet_no_credentials", "meet_scope_missing", "meet_credentials_rejected",
+              "meet_access_denied"],
+    }
 
-    @extend_schema(request=None, responses={200: dict})
+    @extend_schema(request=None, responses={200: s.SyncParticipantsSerializer})
     def post(self, request, class_id: int):
         organization = request.principal.organization
         scheduled_class = ScheduledClass.objects.filter(organization=organization, pk=class_id).first()
@@ -58,7 +64,7 @@ class SyncAllActiveView(APIView):
 
     allowed_roles = DESK_ROLES
 
-    @extend_schema(request=None, responses={202: dict})
+    @extend_schema(request=None, responses={202: s.SyncQueuedSerializer})
     def post(self, request):
         organization = request.principal.organization
         with transaction.atomic():
@@ -101,6 +107,7 @@ class AttendanceLogListView(ListAPIView):
 class _MonthReportView(APIView):
     allowed_roles = MANAGER_ROLES
     renderer_classes = [JSONRenderer, CSVRenderer]
+    error_codes = {400: ["month_incomplete"]}
 
     def _month(self, request) -> tuple[int, int]:
         query = _valid(s.MonthQuerySerializer, request.query_params)
@@ -119,7 +126,7 @@ class _MonthReportView(APIView):
 class FamilyBillingView(_MonthReportView):
     """Minutes and amount per family and student for a month (local time), JSON or CSV."""
 
-    @extend_schema(parameters=[s.MonthQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[s.MonthQuerySerializer], responses=s.month_report(s.FamilyBillingSerializer))
     def get(self, request):
         year, month = self._month(request)
         report = selectors.family_billing(organization=request.principal.organization, year=year, month=month)
@@ -135,7 +142,7 @@ class FamilyBillingView(_MonthReportView):
 class TeacherPayrollView(_MonthReportView):
     """Minutes and amount per teacher for a month (local time), JSON or CSV."""
 
-    @extend_schema(parameters=[s.MonthQuerySerializer], responses={200: dict})
+    @extend_schema(parameters=[s.MonthQuerySerializer], responses=s.month_report(s.TeacherPayrollSerializer))
     def get(self, request):
         year, month = self._month(request)
         report = selectors.teacher_payroll(organization=request.principal.organization, year=year, month=month)
@@ -153,7 +160,7 @@ class StatusView(APIView):
 
     allowed_roles = DESK_ROLES
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.MonitoringStatusSerializer})
     def get(self, request):
         organization = request.principal.organization
         now = timezone.now()

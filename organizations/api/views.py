@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 from organizations.models import MANAGER_ROLES, DeviceKey, DeviceKind, Role
 from organizations.permissions import principal_user
 from organizations.services import device_key_create, device_key_revoke
+from organizations.throttles import SIGN_IN_THROTTLES
 
 
 class TokenInputSerializer(serializers.Serializer):
@@ -15,13 +16,51 @@ class TokenInputSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"})
 
 
+# --- Response bodies (OpenAPI) ------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`.")
+
+
+class MeUserSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+
+
+class MeDeviceSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class MeOrganizationSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    time_zone = serializers.CharField(help_text="IANA time zone of the organization's days and months.")
+
+
+class MembershipRoleSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MeSerializer(serializers.Serializer):
+    user = MeUserSerializer(allow_null=True, help_text="Null when a device key acts.")
+    device = MeDeviceSerializer(allow_null=True, help_text="Null when a user acts.")
+    organization = MeOrganizationSerializer(help_text="The organization this request acts for.")
+    role = serializers.ChoiceField(choices=Role.choices, allow_null=True, help_text="Null for a device.")
+    organizations = MembershipRoleSerializer(many=True, help_text="Every membership of the user.")
+
+
 class TokenView(APIView):
     """Exchange a username and password for an API token."""
 
     authentication_classes = []
     permission_classes = []
+    error_codes = {400: ["invalid_credentials"]}
+    throttle_classes = SIGN_IN_THROTTLES
 
-    @extend_schema(request=TokenInputSerializer, responses={200: dict})
+    @extend_schema(request=TokenInputSerializer, responses={200: TokenSerializer})
     def post(self, request):
         from django.contrib.auth import authenticate
 
@@ -41,7 +80,7 @@ class MeView(APIView):
     allowed_roles = set(Role.values)
     allow_devices = True
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: MeSerializer})
     def get(self, request):
         principal = request.principal
         user = principal_user(request)
@@ -75,18 +114,26 @@ class DeviceKeyCreateSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=DeviceKind.choices, default=DeviceKind.KIOSK)
 
 
+class DeviceKeyCreatedSerializer(DeviceKeySerializer):
+    key = serializers.CharField(read_only=True, help_text="The raw key, shown only in this answer.")
+
+    class Meta(DeviceKeySerializer.Meta):
+        fields = [*DeviceKeySerializer.Meta.fields, "key"]
+
+
 class DeviceKeyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Kiosk, terminal and screen keys. The key is shown once, in the create response."""
 
     serializer_class = DeviceKeySerializer
     allowed_roles = MANAGER_ROLES
+    error_codes = {409: ["duplicate_name"]}
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return DeviceKey.objects.none()
         return DeviceKey.objects.filter(organization=self.request.principal.organization).order_by("name")
 
-    @extend_schema(request=DeviceKeyCreateSerializer, responses={201: dict})
+    @extend_schema(request=DeviceKeyCreateSerializer, responses={201: DeviceKeyCreatedSerializer})
     def create(self, request):
         data = DeviceKeyCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)

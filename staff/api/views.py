@@ -2,13 +2,16 @@
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
+from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.api import JSONParser
 from config.api import validated as _valid
 from config.errors import DomainError, Forbidden, NotFound
 from organizations.dates import local_today
+from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import MANAGER_ROLES, WORKER_ROLES, DeviceKind, Role
 from organizations.permissions import principal_user
 from organizations.pusher_client import get_pusher
@@ -17,26 +20,17 @@ from staff import selectors, services
 from staff.api import serializers as s
 from staff.events import hotel_channel
 from staff.exports import csv_filename, timesheet_csv
+from staff.models import Staff
 
 ANY_ROLE = frozenset(Role.values)
 
 
-def _clock_response(result) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if result.replayed else {}
-    return Response(s.ClockOutputSerializer.of(result), headers=headers)
-
-
-def _idempotency_key(request) -> str | None:
-    key = request.headers.get("Idempotency-Key") or None
-    if key is not None and len(key) > 80:
-        raise DomainError("Idempotency-Key is at most 80 characters.", code="invalid_idempotency_key")
-    return key
-
-
-IDEMPOTENCY_HEADER = OpenApiParameter(
-    "Idempotency-Key", location=OpenApiParameter.HEADER, required=False,
-    description="A retry with the same key clocks once and answers the first result (header Idempotent-Replayed).",
-)
+def _clock_response(result, staff) -> Response:
+    body = s.ClockOutputSerializer.of(result)
+    warning = selectors.shift_warning(staff=staff, at=result.clock_time) if result.action == "clock_in" else None
+    if warning:
+        body["shift_warning"] = warning
+    return Response(body)
 
 
 class HotelView(APIView):
@@ -59,33 +53,37 @@ class ClockView(HotelView):
     """Toggle the caller's clock: in when off duty, out when on duty."""
 
     @extend_schema(request=s.ClockInputSerializer, responses={200: s.ClockOutputSerializer},
-                   parameters=[IDEMPOTENCY_HEADER])
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_toggle(staff=self.me(), method=data["method"], actor=self.actor,
-                                             idempotency_key=_idempotency_key(request))
-        return _clock_response(result)
+        staff = self.me()
+        result = services.staff_clock_toggle(staff=staff, method=data["method"], actor=self.actor)
+        return _clock_response(result, staff)
 
 
 class ClockInView(HotelView):
     """Clock the caller in; 409 `already_on_duty` if they already are."""
 
     @extend_schema(request=s.ClockInputSerializer, responses={200: s.ClockOutputSerializer},
-                   parameters=[IDEMPOTENCY_HEADER])
+                   parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_in(staff=self.me(), method=data["method"], actor=self.actor,
-                                         idempotency_key=_idempotency_key(request))
-        return _clock_response(result)
+        staff = self.me()
+        result = services.staff_clock_in(staff=staff, method=data["method"], actor=self.actor)
+        return _clock_response(result, staff)
 
 
 class ClockOutView(HotelView):
     """Clock the caller out; 409 `not_on_duty` if they are not on duty."""
 
-    @extend_schema(request=None, responses={200: s.ClockOutputSerializer}, parameters=[IDEMPOTENCY_HEADER])
+    @extend_schema(request=None, responses={200: s.ClockOutputSerializer}, parameters=[HEADER_PARAMETER])
+    @idempotent
     def post(self, request, hotel_slug):
-        result = services.staff_clock_out(staff=self.me(), actor=self.actor, idempotency_key=_idempotency_key(request))
-        return _clock_response(result)
+        staff = self.me()
+        result = services.staff_clock_out(staff=staff, actor=self.actor)
+        return _clock_response(result, staff)
 
 
 class MeView(HotelView):
@@ -103,7 +101,9 @@ class StaffListView(HotelView):
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     def get(self, request, hotel_slug):
-        people = self.hotel.staff_members.order_by("department", "last_name", "first_name", "id")
+        people = self.hotel.staff_members.annotate(last_clock_out=Staff.last_clock_out_subquery()).order_by(
+            "department", "last_name", "first_name", "id"
+        )
         return Response(s.StaffSerializer(people, many=True).data)
 
 
@@ -149,7 +149,8 @@ class ShiftsView(HotelView):
         from attendance.models import WeeklyShift
         from staff.models import Staff
 
-        rows = WeeklyShift.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk)
+        rows = WeeklyShift.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk,
+                                          valid_until__isnull=True)
         return {"staff_id": staff.pk, "shifts": s.ShiftSerializer(rows.order_by("weekday"), many=True).data}
 
     @extend_schema(responses={200: s.ShiftsInputSerializer})
@@ -160,7 +161,8 @@ class ShiftsView(HotelView):
     def put(self, request, hotel_slug, staff_id):
         data = _valid(s.ShiftsInputSerializer, request.data)
         staff = selectors.staff_get(organization=self.hotel, staff_id=staff_id)
-        services.staff_shifts_set(staff=staff, shifts=data["shifts"], actor=self.actor)
+        services.staff_shifts_set(staff=staff, shifts=data["shifts"], actor=self.actor,
+                                  effective_from=data.get("effective_from"))
         return Response(self._shifts(staff))
 
 
@@ -169,7 +171,7 @@ class BoardView(HotelView):
 
     allow_devices = {DeviceKind.DISPLAY}
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(responses={200: s.BoardSerializer})
     def get(self, request, hotel_slug):
         return Response(selectors.board_snapshot(organization=self.hotel))
 
@@ -197,7 +199,7 @@ def timesheet_for_request(request, hotel, role, user) -> dict:
 class TimesheetView(HotelView):
     """Hours, overtime, half days, late arrivals and auto-closed sessions for a period (local dates)."""
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: dict})
+    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.TimesheetSerializer})
     def get(self, request, hotel_slug):
         return Response(timesheet_for_request(request, self.hotel, request.principal.role, self.actor))
 
@@ -217,8 +219,14 @@ class PusherAuthView(HotelView):
     """Sign a Pusher private-channel subscription for the hotel's own channel only."""
 
     allow_devices = {DeviceKind.DISPLAY}
+    parser_classes = [JSONParser, FormParser]  # pusher-js posts its auth request form-encoded
+    error_codes = {403: ["channel_forbidden"], 404: ["pusher_not_configured"]}
 
-    @extend_schema(request=s.PusherAuthInputSerializer, responses={200: dict})
+    @extend_schema(
+        # pusher-js posts the same fields form-encoded; the schema declares JSON only, since generated
+        # clients cannot take one body under two media types.
+        request={"application/json": s.PusherAuthInputSerializer}, responses={200: s.PusherAuthSerializer},
+    )
     def post(self, request, hotel_slug):
         if not settings.PUSHER_ENABLED:
             raise NotFound("Pusher is not configured on this server.", code="pusher_not_configured")

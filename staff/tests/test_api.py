@@ -89,7 +89,7 @@ def test_anonymous_is_401(worker_staff):
 
 def test_manager_clocks_in_and_out_on_behalf_with_an_audit_record(owner_client, owner, worker_staff):
     missing = owner_client.post(url("acme", f"staff/{worker_staff.pk}/clock-in/"), {}, format="json")
-    assert missing.status_code == 400 and missing.json()["code"] == "invalid"
+    assert missing.status_code == 400 and missing.json()["code"] == "reason_required"  # as documented
 
     started = datetime.now(UTC) - timedelta(hours=2)
     response = owner_client.post(url("acme", f"staff/{worker_staff.pk}/clock-in/"),
@@ -194,8 +194,10 @@ def test_a_retried_clock_with_the_same_idempotency_key_clocks_once(worker_client
     with time_machine.travel(datetime.now(UTC) + timedelta(hours=1)):
         out = worker_client.post(url("acme", "clock/"), HTTP_IDEMPOTENCY_KEY="tap-2")
         out_retry = worker_client.post(url("acme", "clock/"), HTTP_IDEMPOTENCY_KEY="tap-2")
-        explicit = worker_client.post(url("acme", "clock-out/"), HTTP_IDEMPOTENCY_KEY="tap-2")
-    assert out.json()["is_on_duty"] is False and out_retry.json() == out.json() == explicit.json()
+        other_path = worker_client.post(url("acme", "clock-out/"), HTTP_IDEMPOTENCY_KEY="tap-2")
+    assert out.json()["is_on_duty"] is False and out_retry.json() == out.json()
+    # The key is bound to its request: the same key on another path is refused, not answered.
+    assert other_path.status_code == 422 and other_path.json()["code"] == "idempotency_key_reused"
     assert CheckIn.objects.filter(attendee_id=worker_staff.pk).count() == 1
     worker_staff.refresh_from_db()
     assert not worker_staff.is_on_duty

@@ -14,6 +14,11 @@
   const courtesyBox = document.getElementById("courtesy");
   const reason = document.getElementById("reason");
   const resultBox = document.getElementById("result");
+  const hint = document.getElementById("results-hint");
+  const historyBox = document.getElementById("history");
+  const renewForm = document.getElementById("renew");
+  const renewUntil = document.getElementById("renew-until");
+  let renewFor = null;
   const api = "/api/v1/gym/";
   let found = [];
   let selected = -1;
@@ -28,7 +33,7 @@
   const text = (el, value) => { el.textContent = value == null ? "" : String(value); };
 
   async function call(method, path, body) {
-    const response = await fetch(api + path, {
+    const response = await fetch(path.startsWith("/") ? path : api + path, {
       method,
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "X-Organization": slug, Accept: "application/json" },
@@ -39,10 +44,13 @@
     return { ok: response.ok, status: response.status, data };
   }
 
-  // --- focus: the scan field owns the keyboard unless the courtesy reason is open --------------
+  // --- focus: the scan field owns the keyboard unless the courtesy reason is open, or the person
+  // moved on purpose (Tab to the navbar, the renew form): then focus stays where they put it. -----
   function focusField() {
     const target = courtesyFor ? reason : scan;
-    if (document.activeElement !== target) target.focus();
+    const active = document.activeElement;
+    if (active && active !== document.body && active !== scan && active !== reason) return;
+    if (active !== target) target.focus();
   }
   document.addEventListener("focusout", () => setTimeout(focusField, 0));
   document.addEventListener("click", () => setTimeout(focusField, 0));
@@ -83,9 +91,9 @@
       const parts = [];
       if (member.access_type === "staff") parts.push("Staff");
       else {
-        const lapsed = member.subscription_status === "active" && (!member.expires_at || new Date(member.expires_at) <= new Date());
-        const state = lapsed ? "expired" : member.subscription_status || "—";
-        parts.push("Subscription " + state + (member.expires_at ? (lapsed ? " on " : " · expires ") + fmtDate(member.expires_at) : ""));
+        const state = member.door_state || "—";
+        const ended = state === "expired";
+        parts.push("Subscription " + state + (member.expires_at ? (ended ? " on " : " · expires ") + fmtDate(member.expires_at) : ""));
       }
       if (member.access_type !== "staff") parts.push("Streak " + (member.current_streak || 0) + " day" + (member.current_streak === 1 ? "" : "s") + " (best " + (member.longest_streak || 0) + ")");
       text(facts, parts.join(" · "));
@@ -93,7 +101,37 @@
       text(facts, "");
     }
     resultBox.dataset.code = kind === "refused" ? data.code || "" : "allowed";
+    // From an "expired" refusal, the next step is a renewal (then the entry), right here.
+    renewFor = kind === "refused" && data.code === "subscription_expired" && member.id ? member : null;
+    renewForm.hidden = !renewFor;
+    if (renewFor) {
+      const until = new Date();
+      until.setMonth(until.getMonth() + 1);
+      renewUntil.value = until.toISOString().slice(0, 10);
+    }
   }
+
+  function resetResult() {
+    if (resultBox.classList.contains("idle")) return;
+    resultBox.className = "result idle";
+    text(resultBox.querySelector(".verdict"), "Ready");
+    ["who", "facts", "why"].forEach((name) => text(resultBox.querySelector("." + name), ""));
+    resultBox.dataset.code = "";
+    renewFor = null;
+    renewForm.hidden = true;
+  }
+
+  renewForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!renewFor || !renewUntil.value) return;
+    const member = renewFor;
+    const expiresAt = renewUntil.value + "T23:59:00";
+    const { ok, data } = await call("PUT", "members/" + member.id + "/subscription", { subscription_status: "active", expires_at: expiresAt });
+    if (!ok) { showResult("refused", data); return; }
+    renewForm.hidden = true;
+    scan.focus();
+    entry("checkin", { user_id: member.id });
+  });
 
   async function entry(path, body) {
     if (busy) return;
@@ -117,14 +155,21 @@
       const li = document.createElement("li");
       if (i === selected) li.className = "selected";
       li.dataset.id = m.id;
+      li.id = "result-" + i;
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === selected ? "true" : "false");
+      li.addEventListener("click", () => { selected = i; renderResults(); });
       const name = document.createElement("span");
       text(name, m.name + (m.access_type === "staff" ? " (staff)" : ""));
       const meta = document.createElement("span");
       meta.className = "meta";
-      text(meta, [m.email, m.phone, m.access_type === "staff" ? "" : m.subscription_status].filter(Boolean).join(" · "));
+      text(meta, [m.email, m.phone, m.access_type === "staff" ? "" : m.door_state].filter(Boolean).join(" · "));
       li.append(name, meta);
       results.append(li);
     });
+    scan.setAttribute("aria-expanded", found.length ? "true" : "false");
+    if (selected >= 0) scan.setAttribute("aria-activedescendant", "result-" + selected);
+    else scan.removeAttribute("aria-activedescendant");
   }
 
   async function search(query) {
@@ -133,18 +178,39 @@
     found = data.results;
     selected = found.length ? 0 : -1;
     renderResults();
+    text(hint, found.length
+      ? found.length + (found.length === 1 ? " member" : " members") + " found · Enter checks in " + found[0].name
+      : "No member found for “" + query + "”. Try part of the name, the email or the phone.");
   }
 
-  function clearSearch() {
+  function clearSearch(message) {
     found = [];
     selected = -1;
     renderResults();
+    text(hint, message || "");
+    historyBox.hidden = true;
+  }
+
+  async function showHistory(member) {
+    const { ok, data } = await call("GET", "/api/v1/history/member/" + member.id + "/");
+    text(document.getElementById("history-name"), member.name);
+    const rows = document.getElementById("history-rows");
+    if (!ok) { rows.replaceChildren(row([data.detail || "Could not load the visits."])); historyBox.hidden = false; return; }
+    const sessions = data.sessions.slice(0, 10);
+    rows.replaceChildren(...(sessions.length ? sessions.map((v) => row([
+      fmtDate(v.checked_in_at) + " " + fmtTime(v.checked_in_at),
+      v.checked_out_at ? "until " + fmtTime(v.checked_out_at) : "in the gym now",
+      v.method,
+    ])) : [row(["No visits in the last 90 days."])]));
+    historyBox.hidden = false;
   }
 
   scan.addEventListener("input", () => {
     clearTimeout(searchTimer);
+    resetResult();  // the last verdict belongs to the last person, not to this search
     const value = scan.value.trim();
-    if (value.startsWith(QR_PREFIX) || value.length < 2) { clearSearch(); return; }
+    if (value.startsWith(QR_PREFIX)) { clearSearch(); return; }
+    if (value.length < 2) { clearSearch(value.length ? "Type at least 2 letters to search." : ""); return; }
     searchTimer = setTimeout(() => search(value), 150);
   });
 
@@ -170,6 +236,9 @@
       event.preventDefault();
       selected = (selected - 1 + found.length) % found.length;
       renderResults();
+    } else if (event.key === "F4") {
+      event.preventDefault();
+      if (selected >= 0 && found[selected]) showHistory(found[selected]);
     } else if (event.key === "F2") {
       event.preventDefault();
       if (!canCourtesy) { showResult("refused", { code: "permission_denied", detail: "Your role may not grant courtesy passes." }); return; }
@@ -245,30 +314,23 @@
     refusals.replaceChildren(...data.refusals.map((r) => row([fmtTime(r.attempted_at), r.name || "unknown", REASONS[r.code] || r.code])));
   }
 
-  let socket = null;
-  let retry = 500;
+  // The live feed (static/js/live.js): heartbeat, reconnect, dedupe and gap checks; the panel is
+  // the snapshot it re-fetches.
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/org/" + slug + "/");
-    const dot = document.getElementById("live-dot");
     const label = document.getElementById("live-text");
-    socket.onopen = () => {
-      retry = 500;
-      dot.className = "dot on";
-      text(label, "live");
-      loadPanel(); // catch up on anything missed while disconnected
-    };
-    socket.onmessage = (message) => {
-      const { event, data } = JSON.parse(message.data);
-      if (event === "occupancy.changed") text(document.getElementById("occupancy"), data.total);
-      if (event === "check_in.recorded" || event === "check_out.recorded" || event === "gym.refused") refreshPanel();
-    };
-    socket.onclose = () => {
-      dot.className = "dot";
-      text(label, "reconnecting…");
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 10000);
-    };
+    LiveFeed({
+      url: "/ws/org/" + slug + "/",
+      resync: loadPanel,
+      onStatus: (status, message) => {
+        document.getElementById("live-dot").className = status === "live" ? "dot on" : "dot";
+        label.dataset.status = status;
+        text(label, message.charAt(0).toLowerCase() + message.slice(1));  // the desk's lower-case labels
+      },
+      onEvent: (event, data) => {
+        if (event === "occupancy.changed") text(document.getElementById("occupancy"), data.total);
+        if (event === "check_in.recorded" || event === "check_out.recorded" || event === "gym.refused") refreshPanel();
+      },
+    });
   }
 
   loadPanel();

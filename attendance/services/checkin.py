@@ -1,0 +1,175 @@
+"""Check-in: open a session for an attendee, or refuse it (and record the refusal)."""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from attendance import events, live, registry, schedules
+from attendance.exceptions import Refused
+from attendance.models import CheckIn, Kind
+from attendance.plugins import CheckInContext, active_plugins
+from attendance.services.common import (
+    CHECK_IN_RECORDED,
+    Attendee,
+    CheckInResult,
+    attendee_get_for_update,
+    check_in_payload,
+    check_organization,
+    refusal_record,
+    shifts_of,
+)
+from attendance.services.ending import session_close_locked
+from attendance.services.rollups import visit_record
+from organizations.models import DeviceKey, Organization
+
+
+def check_in(
+    *,
+    organization: Organization,
+    attendee: Attendee,
+    method: str = "manual",
+    source: str = "api",
+    at: datetime | None = None,
+    kind: str = Kind.VISIT,
+    expected_checkout_at: datetime | None = None,
+    location: str = "",
+    device: DeviceKey | None = None,
+    actor=None,
+    notes: str = "",
+    metadata: dict | None = None,
+    idempotency_key: str | None = None,
+    external_id: str | None = None,
+    options: dict | None = None,
+) -> CheckInResult:
+    """Open a session for `attendee`, or raise Refused (and record the refusal).
+
+    With `idempotency_key` (or `external_id` within `source`) a retry returns the first result.
+    Call it outside any transaction: a refusal raised inside a caller's atomic block is rolled
+    back with it. Domain writes that must share the check-in's transaction belong in a plugin.
+    """
+    registry.check_method(method)
+    check_organization(organization, attendee)
+    ctx = CheckInContext(
+        organization=organization,
+        attendee=attendee,
+        method=method,
+        source=source,
+        at=at or timezone.now(),
+        actor=actor,
+        device=device,
+        location=location,
+        metadata=dict(metadata or {}),
+        options=dict(options or {}),
+    )
+    try:
+        with transaction.atomic():
+            ctx.attendee = attendee_get_for_update(attendee)
+            if at is None:
+                # Stamp "now" once the lock is held: a request that queued behind another check-in or
+                # check-out of this attendee must not carry a time earlier than what committed first.
+                ctx.at = timezone.now()
+            earlier = _earlier_result(organization, source, idempotency_key, external_id)
+            if earlier is not None:
+                return CheckInResult(check_in=earlier, created=False)
+            row = session_open_locked(
+                ctx=ctx, kind=kind, expected_checkout_at=expected_checkout_at, notes=notes,
+                idempotency_key=idempotency_key, external_id=external_id,
+            )
+            return CheckInResult(check_in=row, created=True)
+    except Refused as refused:
+        refusal_record(ctx=ctx, refused=refused)
+        raise
+    except IntegrityError:
+        # Another attendee's request took the same key at the same moment: answer with its row.
+        earlier = _earlier_result(organization, source, idempotency_key, external_id)
+        if earlier is None:
+            raise
+        return CheckInResult(check_in=earlier, created=False)
+
+
+def _earlier_result(
+    organization: Organization, source: str, idempotency_key: str | None, external_id: str | None
+) -> CheckIn | None:
+    if idempotency_key:
+        return CheckIn.objects.filter(organization=organization, idempotency_key=idempotency_key).first()
+    if external_id:
+        return CheckIn.objects.filter(organization=organization, source=source, external_id=external_id).first()
+    return None
+
+
+def session_open_locked(
+    *,
+    ctx: CheckInContext,
+    kind: str = Kind.VISIT,
+    expected_checkout_at: datetime | None = None,
+    notes: str = "",
+    idempotency_key: str | None = None,
+    external_id: str | None = None,
+) -> CheckIn:
+    """Apply the rules and write the check-in. The attendee row (ctx.attendee) must be locked."""
+    organization, attendee, at = ctx.organization, ctx.attendee, ctx.at
+    if not attendee.attendance_enabled:
+        raise Refused("Attendance is disabled for this person.", code="attendance_disabled")
+    if not attendee.attendance_is_active():
+        raise Refused(f"{attendee.attendance_name()} is not active and cannot check in.", code="attendee_inactive")
+    window = timedelta(seconds=organization.option("duplicate_scan_seconds", settings.ATTENDANCE_DUPLICATE_SCAN_SECONDS))
+    if attendee.last_visit_at and timedelta(0) <= at - attendee.last_visit_at < window:
+        raise Refused(
+            f"{attendee.attendance_name()} was checked in {int((at - attendee.last_visit_at).total_seconds())} s ago; "
+            "this looks like the same scan twice.",
+            code="duplicate_scan",
+            retry_after=(attendee.last_visit_at + window).isoformat(),
+        )
+    if attendee.session_active:
+        if organization.option("on_open_session", "refuse") == "close_and_reopen":
+            previous = CheckIn.objects.get(pk=attendee.session_check_in_id)
+            session_close_locked(
+                ctx=ctx, row=previous, at=max(at, previous.checked_in_at), notes="closed by a new check-in"
+            )
+        else:
+            raise Refused(
+                f"{attendee.attendance_name()} is already checked in.",
+                code="already_checked_in",
+                check_in_id=attendee.session_check_in_id,
+            )
+
+    plugins = active_plugins(ctx)
+    for plugin in plugins:
+        plugin.before_check_in(ctx)
+
+    shift = schedules.shift_for(shifts_of(organization, attendee), at, organization.tz)
+    if shift is not None and expected_checkout_at is None:
+        expected_checkout_at = shift.end
+    row = CheckIn(
+        organization=organization,
+        attendee_type=registry.content_type_for(attendee),
+        attendee_id=attendee.pk,
+        checked_in_at=at,
+        expected_checkout_at=expected_checkout_at,
+        method=ctx.method,
+        source=ctx.source,
+        kind=kind,
+        late_minutes=schedules.late_minutes(shift, at, schedules.policy_for(organization)) if shift else 0,
+        location=ctx.location,
+        device=ctx.device,
+        notes=notes,
+        metadata=ctx.metadata,
+        idempotency_key=idempotency_key,
+        external_id=external_id,
+        created_by=ctx.actor if getattr(ctx.actor, "pk", None) else None,
+    )
+    visit_record(organization=organization, attendee=attendee, row=row, opens_session=True)
+    for plugin in plugins:
+        plugin.after_check_in(ctx, row)
+
+    transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=row), robust=True)
+    live.publish(organization, CHECK_IN_RECORDED, check_in_payload(row, attendee))
+    if attendee.total_visits in settings.ATTENDANCE_MILESTONES:
+        value = attendee.total_visits
+        transaction.on_commit(
+            lambda: events.milestone.send(sender=type(attendee), attendee=attendee, kind="visits", value=value),
+            robust=True,
+        )
+    return row

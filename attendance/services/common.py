@@ -1,0 +1,131 @@
+"""What every part of the engine shares: the attendee type, the attendee lock, refusals, payloads."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from attendance import events, registry
+from attendance.exceptions import AttendeeNotFound, Refused
+from attendance.models import CheckIn, Refusal, WeeklyShift
+from attendance.plugins import CheckInContext
+from organizations.dates import local_date, month_start
+from organizations.models import Organization
+
+CHECK_IN_RECORDED = "check_in.recorded"
+CHECK_OUT_RECORDED = "check_out.recorded"
+
+# The attendee's current-session fields once no session is open.
+SESSION_CLEARED = {
+    "session_active": False, "session_check_in_id": None, "session_expected_checkout_at": None, "session_method": "",
+}
+SESSION_FIELDS = list(SESSION_CLEARED)
+
+
+class Attendee(Protocol):
+    """A row of a registered attendee model (attendance.models.AttendeeMixin plus `organization`)."""
+
+    pk: Any
+    organization_id: int
+    attendance_enabled: bool
+    total_visits: int
+    visits_this_month: int
+    visits_month: date | None
+    first_visit_at: datetime | None
+    last_visit_at: datetime | None
+    session_active: bool
+    session_check_in_id: int | None
+    session_expected_checkout_at: datetime | None
+    session_method: str
+
+    def attendance_is_active(self) -> bool: ...
+
+    def attendance_name(self) -> str: ...
+
+    def save(self, *, update_fields: list[str]) -> None: ...
+
+
+@dataclass(frozen=True)
+class CheckInResult:
+    check_in: CheckIn
+    created: bool  # False when an idempotent retry returned the earlier row
+
+
+def attendee_get_for_update(attendee: Attendee) -> Attendee:
+    """Return a fresh copy of the attendee, locked until the transaction ends. Needs an atomic block.
+
+    `attendee` may be a stand-in holding only `pk` and `organization_id` (see
+    `registry.attendee_stand_in`): the row is read here, once, under the lock, and a row that does
+    not exist in that organization raises AttendeeNotFound. The copy also knows whether the attendee
+    has weekly shifts, so a check-in without a schedule does not query for one.
+    """
+    model = type(attendee)._meta.concrete_model
+    shifts = WeeklyShift.objects.filter(attendee_type=registry.content_type_for(model), attendee_id=OuterRef("pk"))
+    locked = (
+        model.objects.select_for_update(of=("self",))
+        .annotate(attendance_has_shifts=Exists(shifts))
+        .filter(pk=attendee.pk, organization_id=attendee.organization_id)
+        .first()
+    )
+    if locked is None:
+        raise AttendeeNotFound("No such attendee in this organization.")
+    return locked
+
+
+def attendee_of(check_in: CheckIn) -> Attendee:
+    """The attendee row of `check_in` (not locked)."""
+    model = registry.model_for_content_type_id(check_in.attendee_type_id)
+    return model.objects.get(pk=check_in.attendee_id)
+
+
+def check_organization(organization: Organization, attendee: Attendee) -> None:
+    if attendee.organization_id != organization.pk:
+        raise AttendeeNotFound("No such attendee in this organization.")
+
+
+def shifts_of(organization: Organization, attendee: Attendee) -> list[WeeklyShift]:
+    """The attendee's weekly shifts; none without a query when the lock's read found none."""
+    if getattr(attendee, "attendance_has_shifts", True) is False:
+        return []
+    ct = registry.content_type_for(attendee)
+    return list(WeeklyShift.objects.filter(organization=organization, attendee_type=ct, attendee_id=attendee.pk))
+
+
+def month_of(moment: datetime, organization: Organization) -> date:
+    """The first day of the organization's local month holding `moment`."""
+    return month_start(local_date(moment, organization.tz))
+
+
+def check_in_payload(check_in: CheckIn, attendee: Attendee) -> dict[str, Any]:
+    return {
+        "check_in_id": check_in.pk,
+        "attendee_type": registry.label_for(attendee),
+        "attendee_id": attendee.pk,
+        "name": attendee.attendance_name(),
+        "method": check_in.method,
+        "location": check_in.location,
+        "checked_in_at": check_in.checked_in_at.isoformat(),
+        "checked_out_at": check_in.checked_out_at.isoformat() if check_in.checked_out_at else None,
+        "auto_closed": check_in.auto_closed,
+    }
+
+
+def refusal_record(*, ctx: CheckInContext, refused: Refused) -> Refusal:
+    """Record a refused check-in (who, when, through which channel, why); listeners hear after commit."""
+    refusal = Refusal.objects.create(
+        organization=ctx.organization,
+        attendee_type=registry.content_type_for(ctx.attendee) if ctx.attendee is not None else None,
+        attendee_id=ctx.attendee.pk if ctx.attendee is not None else None,
+        attempted_at=ctx.at,
+        method=ctx.method,
+        source=ctx.source,
+        code=refused.code,
+        detail=refused.detail,
+        location=ctx.location,
+        device=ctx.device,
+        metadata={k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in refused.extra.items()},
+    )
+    transaction.on_commit(lambda: events.check_in_refused.send(sender=Refusal, refusal=refusal), robust=True)
+    return refusal

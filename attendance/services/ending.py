@@ -1,0 +1,72 @@
+"""Ending a session: the one close that check-outs, toggles, offline batches, corrections and a
+new check-in that replaces an open session go through, and the one way the attendee's current
+session is cleared (also used by the auto check-out job's batch update)."""
+
+from datetime import datetime
+
+from django.db import transaction
+
+from attendance import events, live, schedules
+from attendance.models import CheckIn, Kind
+from attendance.plugins import CheckInContext, active_plugins
+from attendance.services.common import (
+    CHECK_OUT_RECORDED,
+    SESSION_CLEARED,
+    SESSION_FIELDS,
+    Attendee,
+    check_in_payload,
+    month_of,
+    shifts_of,
+)
+from attendance.services.rollups import rollup_bump
+from config.errors import DomainError
+
+
+def session_detach(*, attendee: Attendee, check_in_id: int) -> None:
+    """Clear the attendee's current session if it is `check_in_id`. The attendee's lock must be held."""
+    if attendee.session_check_in_id != check_in_id:
+        return
+    for name, value in SESSION_CLEARED.items():
+        setattr(attendee, name, value)
+    attendee.save(update_fields=SESSION_FIELDS)
+
+
+def session_close_locked(
+    *, ctx: CheckInContext, row: CheckIn, at: datetime, notes: str = "", auto: bool = False
+) -> CheckIn:
+    """Close `row` at `at` and count its time. The attendee row (ctx.attendee) must be locked."""
+    organization, attendee = ctx.organization, ctx.attendee
+    if at < row.checked_in_at:
+        raise DomainError(
+            f"The check-out time {at.isoformat()} is before the check-in at {row.checked_in_at.isoformat()}.",
+            code="checkout_before_checkin",
+        )
+    plugins = active_plugins(ctx)
+    for plugin in plugins:
+        plugin.before_check_out(ctx, row)
+
+    old_kind = row.kind
+    row.checked_out_at = at
+    row.duration = at - row.checked_in_at
+    row.auto_closed = auto
+    if notes:
+        row.notes = f"{row.notes}\n{notes}".strip()
+    if row.kind != Kind.COURTESY:
+        shift = schedules.shift_for(shifts_of(organization, attendee), row.checked_in_at, organization.tz)
+        if shift is not None:
+            policy = schedules.policy_for(organization)
+            row.kind = schedules.classify(shift, row.checked_in_at, at, policy, organization.tz)
+            row.early_leave_minutes = schedules.early_leave_minutes(shift, at, policy)
+    row.save(update_fields=["checked_out_at", "duration", "auto_closed", "notes", "kind", "early_leave_minutes"])
+
+    rollup_bump(
+        organization=organization, attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id,
+        month=month_of(row.checked_in_at, organization), seconds=int(row.duration.total_seconds()),
+        kinds={old_kind: -1, row.kind: 1} if row.kind != old_kind else None,
+    )
+    session_detach(attendee=attendee, check_in_id=row.pk)
+    for plugin in plugins:
+        plugin.after_check_out(ctx, row)
+    transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)
+    live.publish(organization, CHECK_OUT_RECORDED, check_in_payload(row, attendee))
+    return row
