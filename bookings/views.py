@@ -169,6 +169,15 @@ def class_roster(request, slug, class_id):
         FitnessClass.objects.select_related("class_type", "venue").prefetch_related("instructors"),
         organization=organization, pk=class_id,
     )
+    if request.method == "POST" and request.POST.get("action") == "add_place":
+        # Promote from the waitlist at the desk: one more place, which goes to the first person waiting.
+        try:
+            services.fitness_class_set_capacity(organization=organization, fitness_class=cls, capacity=cls.capacity + 1)
+        except DomainError as error:
+            messages.error(request, f"{error.detail} ({error.code})")
+        else:
+            messages.success(request, f"One more place ({cls.capacity + 1}); it went to the first person waiting.")
+        return redirect(request.path)
     if request.method == "POST" and request.POST.get("action") == "book":
         customer = get_object_or_404(Member, organization=organization, pk=request.POST.get("customer_id"))
         try:
