@@ -6,7 +6,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.fields import id_integer
+from config.fields import DateTimeField, id_integer
 from staff.events import iso_utc
 from staff.models import Staff
 from staff.services import CLOCK_METHODS
@@ -27,6 +27,8 @@ class ClockOutputSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     is_on_duty = serializers.BooleanField()
     clock_time = serializers.CharField(help_text="ISO 8601 UTC with milliseconds, e.g. 2025-11-22T14:30:00.000Z")
+    shift_warning = serializers.CharField(required=False,
+                                          help_text="Only on a clock-in outside the person's weekly shift: what to tell them.")
 
     @staticmethod
     def of(result) -> dict:
@@ -37,7 +39,7 @@ class OnBehalfInputSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default="",
         help_text="Why the manager clocks for this person (audit log); missing or blank: 400 `reason_required`.")
-    at = serializers.DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
+    at = DateTimeField(required=False, help_text="When it happened; default now. Not in the future.")
     method = serializers.ChoiceField(choices=CLOCK_METHODS, default="manual")
 
     def validate_at(self, value):
@@ -156,13 +158,15 @@ class TimesheetCountsSerializer(serializers.Serializer):
     hours_worked = _money()
     scheduled_hours = _money()
     overtime_hours = _money()
+    break_hours = _money()
     pay = _money()
     days_worked = serializers.IntegerField()
     sessions = serializers.IntegerField()
+    breaks = serializers.IntegerField(help_text="Gaps between two sessions of one shift day.")
     half_days = serializers.IntegerField()
-    late_arrivals = serializers.IntegerField()
+    late_arrivals = serializers.IntegerField(help_text="Shift days whose first clock-in was late.")
     late_minutes = serializers.IntegerField()
-    early_leaves = serializers.IntegerField()
+    early_leaves = serializers.IntegerField(help_text="Shift days whose last clock-out was early.")
     auto_closed = serializers.IntegerField()
     open_sessions = serializers.IntegerField()
 
@@ -173,17 +177,26 @@ class TimesheetSessionSerializer(serializers.Serializer):
     clock_out = serializers.DateTimeField(allow_null=True)
     local_in = serializers.CharField(help_text="HH:MM in the hotel's time zone.")
     local_out = serializers.CharField(allow_null=True)
-    kind = serializers.CharField()
-    late_minutes = serializers.IntegerField()
-    early_leave_minutes = serializers.IntegerField()
     auto_closed = serializers.BooleanField()
     method = serializers.CharField()
+
+
+class TimesheetBreakSerializer(serializers.Serializer):
+    start = serializers.CharField(help_text="HH:MM clocked out, hotel time.")
+    end = serializers.CharField(help_text="HH:MM clocked back in, hotel time.")
+    minutes = serializers.IntegerField()
 
 
 class TimesheetDaySerializer(serializers.Serializer):
     date = serializers.DateField()
     hours_worked = _money()
     scheduled_hours = _money()
+    kind = serializers.CharField(help_text="The shift day's kind from its time worked; empty without a shift.")
+    late_minutes = serializers.IntegerField(help_text="At the day's first clock-in.")
+    early_leave_minutes = serializers.IntegerField(help_text="At the day's last clock-out.")
+    break_hours = _money()
+    breaks = TimesheetBreakSerializer(many=True)
+    hourly_rate = _money()
     sessions = TimesheetSessionSerializer(many=True)
 
 
