@@ -80,6 +80,13 @@ def _on_behalf(staff: Staff, actor, reason: str) -> str:
     return reason.strip()
 
 
+def _on_duty(staff: Staff, at: datetime) -> bool:
+    """Whether a clock at `at` finds the person on duty. A session past its expected clock-out is a
+    forgotten one: the next clock-in closes it at that time (flagged auto_closed) and clocks in."""
+    expected = staff.session_expected_checkout_at
+    return staff.session_active and (expected is None or expected > at)
+
+
 def staff_clock_in(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None, reason: str = "",
 ) -> ClockResult:
@@ -130,7 +137,7 @@ def staff_clock_toggle(
     # `at` stays None unless given: the engine then takes the time once it holds the lock, so a
     # clock-out cannot land before a clock-in that committed while this request waited.
     with transaction.atomic():
-        if engine.attendee_get_for_update(staff).session_active:
+        if _on_duty(engine.attendee_get_for_update(staff), at or timezone.now()):
             return staff_clock_out(staff=staff, actor=actor, device=device, at=at)
     return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at)
 

@@ -131,8 +131,16 @@ def session_open_locked(
             retry_after=(attendee.last_visit_at + window).isoformat(),
         )
     if attendee.session_active:
-        if (policy.on_open_session or organization.option("on_open_session", "refuse")) == "close_and_reopen":
-            previous = CheckIn.objects.get(pk=attendee.session_check_in_id)
+        previous = CheckIn.objects.get(pk=attendee.session_check_in_id)
+        expected = previous.expected_checkout_at
+        if expected is not None and expected <= at:
+            # A forgotten check-out the job has not reached yet: closed at its expected time and
+            # flagged, exactly as the auto check-out would, never at this later check-in.
+            session_close_locked(
+                ctx=ctx, row=previous, at=max(expected, previous.checked_in_at), auto=True,
+                notes="closed at its expected check-out by the next check-in",
+            )
+        elif (policy.on_open_session or organization.option("on_open_session", "refuse")) == "close_and_reopen":
             session_close_locked(
                 ctx=ctx, row=previous, at=max(at, previous.checked_in_at), notes="closed by a new check-in"
             )

@@ -53,7 +53,7 @@ def test_one_organizations_bad_row_never_stops_the_auto_check_out_of_the_others(
     assert good.auto_closed and good.checked_out_at == good.expected_checkout_at
     assert bad.checked_out_at is None
     failures = [r for r in caplog.records if r.name == "config.jobs"]
-    (failed,) = failures
+    failed = failures[0]
     # logged with the task, the organization and the broken rule (on PostgreSQL also the failing row)
     assert failed.getMessage().startswith("attendance.tasks.checkout_expired failed for organization acme")
     assert "checkout_after_checkin" in failed.getMessage()

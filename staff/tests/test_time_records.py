@@ -166,3 +166,25 @@ def test_the_shifts_api_replaces_the_roster_from_a_day_and_shows_the_current_one
     assert response.json()["shifts"] == [{"weekday": 0, "start_time": "12:00", "end_time": "16:00"}]
     entry = sheet(owner_client, worker_staff, MONDAY, MONDAY + timedelta(days=7))
     assert entry["scheduled_hours"] == "12.00"  # Monday 17th under the old roster (8 h), Monday 24th the new (4 h)
+
+
+def test_a_forgotten_clock_out_is_closed_at_its_expected_time_by_the_next_press(hotel, worker_staff, worker_client,
+                                                                                 owner_client):
+    roster(worker_staff, range(7))
+    opened = services.staff_clock_in(staff=worker_staff, at=at(hotel, MONDAY, "08:58")).check_in
+    wednesday = MONDAY + timedelta(days=2)
+    with time_machine.travel(at(hotel, wednesday, "09:02"), tick=False):  # the job has not run since Monday
+        response = worker_client.post("/api/staff/acme/clock/", format="json")
+    assert response.status_code == 200 and response.json()["is_on_duty"] is True
+    assert response.json()["clock_time"] == "2025-11-19T08:02:00.000Z"
+    opened.refresh_from_db()
+    assert opened.checked_out_at == opened.expected_checkout_at == at(hotel, MONDAY, "17:30")  # shift end + grace
+    assert opened.auto_closed and opened.kind == "full_day"
+    rows = CheckIn.objects.filter(attendee_id=worker_staff.pk).order_by("checked_in_at")
+    assert [(r.checked_in_at, r.checked_out_at) for r in rows] == [
+        (at(hotel, MONDAY, "08:58"), at(hotel, MONDAY, "17:30")), (at(hotel, wednesday, "09:02"), None)]
+    monday = sheet(owner_client, worker_staff, MONDAY, MONDAY)
+    assert monday["hours_worked"] == "8.53" and opened.duration == timedelta(hours=8, minutes=32)  # not 2 days
+    assert monday["auto_closed"] == 1
+    worker_staff.refresh_from_db()
+    assert worker_staff.is_on_duty and worker_staff.session_check_in_id == rows[1].pk
