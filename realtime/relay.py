@@ -34,7 +34,7 @@ from django.utils import timezone
 from organizations.pusher_client import get_pusher
 from organizations.realtime import pusher_channel_name
 from realtime import wakeup
-from realtime.services import outbox_assign_sequences, outbox_mark_sent, outbox_pending, outbox_prune
+from realtime.services import outbox_mark_sent, outbox_next_batch, outbox_prune
 
 logger = logging.getLogger(__name__)
 
@@ -124,8 +124,7 @@ class Relay:
             wake.clear()
             try:
                 async with self.sequencing:
-                    await db(outbox_assign_sequences)
-                pending = await db(outbox_pending, target=target, limit=BATCH)
+                    pending = await db(outbox_next_batch, target=target, limit=BATCH)
             except DatabaseError:
                 logger.exception("relay (%s): the outbox cannot be read; retrying", target)
                 await self._sleep(wake, backoff.next(), interruptible=False)

@@ -34,9 +34,11 @@ def outbox_assign_sequences(*, limit: int = 1000) -> int:
     ))
     assigned = 0
     for name in channels:
-        OutboxChannel.objects.get_or_create(name=name)
         with transaction.atomic():
-            channel = OutboxChannel.objects.select_for_update().get(name=name)
+            channel = OutboxChannel.objects.select_for_update().filter(name=name).first()
+            if channel is None:  # the channel's first event
+                OutboxChannel.objects.get_or_create(name=name)
+                channel = OutboxChannel.objects.select_for_update().get(name=name)
             rows = list(OutboxEvent.objects.filter(channel=name, sequence__isnull=True).order_by("id").only("id")[:limit])
             if not rows:
                 continue
@@ -47,6 +49,12 @@ def outbox_assign_sequences(*, limit: int = 1000) -> int:
             channel.save(update_fields=["last_sequence"])
             assigned += len(rows)
     return assigned
+
+
+def outbox_next_batch(*, target: str, limit: int) -> list[OutboxEvent]:
+    """Number what is new, then return what `target` has still to send (one call for the relay)."""
+    outbox_assign_sequences(limit=limit)
+    return outbox_pending(target=target, limit=limit)
 
 
 def outbox_pending(*, target: str, limit: int) -> list[OutboxEvent]:
