@@ -166,7 +166,7 @@ def test_every_not_available_state_names_the_fixing_command(academy, math_class,
 # --- billing and the engine count a class in the same local month -----------------------------------
 
 
-def test_a_class_across_new_years_midnight_is_billed_in_the_month_the_engine_counts_it(
+def test_a_class_across_a_month_edge_is_billed_in_the_month_the_engine_counts_it(
     academy, teacher, student, family, meet_credentials, fake_meet
 ):
     """New York, a class 23:30-00:30 on 31 January: the teacher joins at 23:30 (January), the student
