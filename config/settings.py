@@ -332,3 +332,7 @@ LOGGING = {
     # Django's own default handlers would print every django.* record a second time (they propagate to root).
     "loggers": {"django.db.backends": {"level": "INFO"}, "django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+
+# How far ahead of the server's clock a check-in, check-out or session time may be (a device's clock
+# skew); anything later is refused `time_in_future` (attendance.services.common.refuse_future).
+ATTENDANCE_CLOCK_SKEW_SECONDS = 120

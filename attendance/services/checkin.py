@@ -18,6 +18,7 @@ from attendance.services.common import (
     check_in_payload,
     check_organization,
     refusal_record,
+    refuse_future,
     shifts_of,
 )
 from attendance.services.ending import session_close_locked
@@ -110,6 +111,7 @@ def session_open_locked(
 ) -> CheckIn:
     """Apply the rules and write the check-in. The attendee row (ctx.attendee) must be locked."""
     organization, attendee, at = ctx.organization, ctx.attendee, ctx.at
+    refuse_future(at)
     if not attendee.attendance_enabled:
         raise Refused("Attendance is disabled for this person.", code="attendance_disabled")
     if not attendee.attendance_is_active():
