@@ -336,3 +336,7 @@ REALTIME_KEEP_DELIVERED_SECONDS = 3600  # delivered events are pruned after this
 # Run the relay inside the ASGI process: the only way to reach screens on the in-memory channel
 # layer (one process). With Redis the relay is its own process (`manage.py relay`).
 REALTIME_RELAY_IN_PROCESS = not REDIS_URL
+
+# How far ahead of the server's clock a check-in, check-out or session time may be (a device's clock
+# skew); anything later is refused `time_in_future` (attendance.services.common.refuse_future).
+ATTENDANCE_CLOCK_SKEW_SECONDS = 120

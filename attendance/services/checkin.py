@@ -18,6 +18,7 @@ from attendance.services.common import (
     check_in_payload,
     check_organization,
     refusal_record,
+    refuse_future,
     shifts_of,
 )
 from attendance.services.ending import session_close_locked
@@ -114,6 +115,7 @@ def session_open_locked(
     session means; where it is silent, the organization's options do.
     """
     organization, attendee, at = ctx.organization, ctx.attendee, ctx.at
+    refuse_future(at)
     policy = policies.policy_for(ctx.source)
     if not attendee.attendance_enabled:
         raise Refused("Attendance is disabled for this person.", code="attendance_disabled")

@@ -1,16 +1,19 @@
 """What every part of the engine shares: the attendee type, the attendee lock, refusals, payloads."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from attendance import events, registry
 from attendance.exceptions import AttendeeNotFound, Refused
 from attendance.models import CheckIn, Refusal, WeeklyShift
 from attendance.plugins import CheckInContext
+from config.errors import DomainError
 from organizations.dates import local_date, month_start
 from organizations.models import Organization
 
@@ -22,6 +25,19 @@ SESSION_CLEARED = {
     "session_active": False, "session_check_in_id": None, "session_expected_checkout_at": None, "session_method": "",
 }
 SESSION_FIELDS = list(SESSION_CLEARED)
+
+
+def refuse_future(*times: datetime | None) -> None:
+    """Refuse (400 `time_in_future`) a time later than now plus settings.ATTENDANCE_CLOCK_SKEW_SECONDS:
+    every way a check-in, check-out or session reaches the engine calls this."""
+    limit = timezone.now() + timedelta(seconds=settings.ATTENDANCE_CLOCK_SKEW_SECONDS)
+    for moment in times:
+        if moment is not None and moment > limit:
+            raise DomainError(
+                f"{moment.isoformat()} is in the future; times may be at most "
+                f"{settings.ATTENDANCE_CLOCK_SKEW_SECONDS} s ahead of the server's clock.",
+                code="time_in_future",
+            )
 
 
 class Attendee(Protocol):

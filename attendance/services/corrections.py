@@ -12,7 +12,13 @@ from attendance.models import CheckIn, Correction, CorrectionKind, CorrectionSta
 from attendance.plugins import CheckInContext
 from attendance.services.checkin import session_open_locked
 from attendance.services.checkout import check_out
-from attendance.services.common import Attendee, attendee_get_for_update, check_organization, month_of
+from attendance.services.common import (
+    Attendee,
+    attendee_get_for_update,
+    check_organization,
+    month_of,
+    refuse_future,
+)
 from attendance.services.ending import session_close_locked, session_detach
 from attendance.services.rollups import rollups_rebuild
 from config.errors import DomainError
@@ -38,6 +44,7 @@ def correction_submit(
     needs_check_in = kind in (CorrectionKind.MISSING_CHECK_OUT, CorrectionKind.WRONG_TIME, CorrectionKind.DELETE)
     if needs_check_in and check_in is None:
         raise DomainError(f"A {kind.replace('_', ' ')} correction must name the check-in.", code="check_in_required")
+    refuse_future(proposed_checked_in_at, proposed_checked_out_at)
     if kind == CorrectionKind.MISSING_CHECK_IN and proposed_checked_in_at is None:
         raise DomainError("Give the check-in time that is missing.", code="time_required")
     if kind == CorrectionKind.MISSING_CHECK_OUT and proposed_checked_out_at is None:

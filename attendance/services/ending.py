@@ -16,6 +16,7 @@ from attendance.services.common import (
     Attendee,
     check_in_payload,
     month_of,
+    refuse_future,
     shifts_of,
 )
 from attendance.services.rollups import rollup_bump
@@ -36,6 +37,7 @@ def session_close_locked(
 ) -> CheckIn:
     """Close `row` at `at` and count its time. The attendee row (ctx.attendee) must be locked."""
     organization, attendee = ctx.organization, ctx.attendee
+    refuse_future(at)
     if at < row.checked_in_at:
         raise DomainError(
             f"The check-out time {at.isoformat()} is before the check-in at {row.checked_in_at.isoformat()}.",

@@ -6,9 +6,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from attendance import events, live, registry
-from attendance.models import CheckIn, MonthlyRollup
+from attendance import events, live, registry, schedules
+from attendance.models import CheckIn, Kind, MonthlyRollup, WeeklyShift
 from attendance.services.common import SESSION_CLEARED, month_of
+from attendance.services.rollups import rollup_bump
 from organizations.models import Organization
 
 
@@ -111,8 +112,33 @@ def _close_batch(organization: Organization, expired, candidates: list[tuple[int
         unique_fields=["attendee_type", "attendee_id", "month"],
         update_fields=["seconds_present"],
     )
+    _classify_scheduled(organization, batch)
     for attendee_type_id, attendee_ids in by_type.items():
         registry.model_for_content_type_id(attendee_type_id).objects.filter(
             pk__in=attendee_ids, session_check_in_id__in=ids
         ).update(**SESSION_CLEARED)
     return ids
+
+
+def _classify_scheduled(organization: Organization, batch: list[tuple]) -> None:
+    """Give the closed sessions of attendees with a schedule the kind and early-leave minutes any
+    check-out at that time gets (schedules.classify), and move the rollups' kind counts with them."""
+    shifts: dict[tuple[int, int], list[WeeklyShift]] = {}
+    for shift in WeeklyShift.objects.filter(
+        organization=organization, attendee_type_id__in={row[1] for row in batch}, attendee_id__in={row[2] for row in batch}
+    ):
+        shifts.setdefault((shift.attendee_type_id, shift.attendee_id), []).append(shift)
+    if not shifts:
+        return
+    policy, tz = schedules.policy_for(organization), organization.tz
+    kinds = dict(CheckIn.objects.filter(pk__in=[row[0] for row in batch]).values_list("id", "kind"))
+    for check_in_id, attendee_type_id, attendee_id, checked_in_at, closed_at in batch:
+        window = schedules.shift_for(shifts.get((attendee_type_id, attendee_id), []), checked_in_at, tz)
+        if window is None or kinds[check_in_id] == Kind.COURTESY:
+            continue
+        kind = schedules.classify(window, checked_in_at, closed_at, policy, tz)
+        CheckIn.objects.filter(pk=check_in_id).update(
+            kind=kind, early_leave_minutes=schedules.early_leave_minutes(window, closed_at, policy))
+        if kind != kinds[check_in_id]:
+            rollup_bump(organization=organization, attendee_type_id=attendee_type_id, attendee_id=attendee_id,
+                        month=month_of(checked_in_at, organization), kinds={kinds[check_in_id]: -1, kind: 1})

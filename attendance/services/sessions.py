@@ -14,6 +14,7 @@ from attendance.services.common import (
     attendee_of,
     check_organization,
     month_of,
+    refuse_future,
 )
 from attendance.services.ending import session_detach
 from attendance.services.rollups import rollups_rebuild, visit_record
@@ -44,6 +45,7 @@ def session_record(
     check_organization(organization, attendee)
     if checked_out_at < checked_in_at:
         raise DomainError("The session ends before it starts.", code="checkout_before_checkin")
+    refuse_future(checked_in_at, checked_out_at)
     tz = organization.tz
     with transaction.atomic():
         locked = attendee_get_for_update(attendee)

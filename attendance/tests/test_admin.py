@@ -45,9 +45,9 @@ def test_force_check_out_action_closes_and_audits(admin_browser, org, member):
 
 
 def test_approve_action_applies_the_correction(admin_browser, org, member):
-    row = services.check_in(organization=org, attendee=member).check_in
+    row = services.check_in(organization=org, attendee=member, at=timezone.now() - timedelta(hours=2)).check_in
     correction = services.correction_submit(organization=org, attendee=member, kind="missing_check_out", check_in=row,
-                                            proposed_checked_out_at=timezone.now() + timedelta(hours=1), reason="forgot")
+                                            proposed_checked_out_at=timezone.now() - timedelta(hours=1), reason="forgot")
     admin_browser.post(reverse("admin:attendance_correction_changelist"),
                        {"action": "approve", "_selected_action": [correction.pk]}, follow=True)
     assert Correction.objects.get().status == "approved"

@@ -16,8 +16,9 @@ def submit(client, **body):
 
 
 def test_missing_check_out_is_applied_on_approval_with_an_audit_trail(owner_client, colleague_client, member, owner):
-    opened = colleague_client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json").json()
-    out_at = (timezone.now() + timedelta(hours=1)).replace(microsecond=0)
+    opened = colleague_client.post("/api/v1/check-ins/", {
+        "attendee_id": member.pk, "at": (timezone.now() - timedelta(hours=2)).isoformat()}, format="json").json()
+    out_at = (timezone.now() - timedelta(hours=1)).replace(microsecond=0)  # times in the future are refused
     submitted = submit(colleague_client, attendee_id=member.pk, kind="missing_check_out", check_in_id=opened["id"],
                        proposed_checked_out_at=out_at.isoformat(), reason="forgot to scan out")
     assert submitted.status_code == 201, submitted.json()

@@ -127,7 +127,7 @@ def test_past_timesheets_keep_the_roster_and_the_rate_that_applied(hotel, worker
     before = sheet(owner_client, worker_staff, *november)
     assert before["scheduled_hours"] == "240.00" and before["hours_worked"] == "95.00"  # 30 × 8, 10 × 9.5
 
-    with time_machine.travel(at(hotel, date(2025, 12, 8), "10:00")):
+    with time_machine.travel(at(hotel, date(2025, 12, 8), "11:00")):
         roster(worker_staff, range(5), "10:00", "14:00")  # from today: weekdays 10-14
         services.staff_rate_set(staff=worker_staff, hourly_rate=Decimal("20.00"))
         work(hotel, worker_staff, date(2025, 12, 8), ("10:00", "10:30"))
