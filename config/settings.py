@@ -339,4 +339,4 @@ REALTIME_RELAY_IN_PROCESS = not REDIS_URL
 
 # How far ahead of the server's clock a check-in, check-out or session time may be (a device's clock
 # skew); anything later is refused `time_in_future` (attendance.services.common.refuse_future).
-ATTENDANCE_CLOCK_SKEW_SECONDS = 120
+ATTENDANCE_CLOCK_SKEW_SECONDS = env_int("ATTENDANCE_CLOCK_SKEW_SECONDS", 120, minimum=0)
