@@ -8,9 +8,11 @@ PORT ?= 8000
 .PHONY: run setup test lint bench demo clean
 
 $(VENV)/.installed: requirements.txt requirements.lock
+	@echo "==> Python environment in $(VENV): installing the pinned dependencies (a minute or two on the first run)…"
 	@test -x $(PY) || $$(scripts/find_python.sh) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt -c requirements.lock
+	@$(PY) -m pip install --quiet --upgrade pip
+	@$(PY) -m pip install --quiet -r requirements.txt -c requirements.lock
+	@echo "==> dependencies installed"
 	@touch $@
 
 setup: $(VENV)/.installed

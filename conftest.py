@@ -38,32 +38,17 @@ def _isolated_channel_layer(settings):
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings):
-    """Cached rows (device keys, gyms) must not outlive the test whose database they came from:
-    in-process memory is emptied, Redis gets a per-test key prefix (nothing else there is flushed)."""
+    """Cache entries must not outlive the test whose database they came from: in-process memory is
+    emptied, Redis gets a per-test key prefix (nothing else there is flushed)."""
     import uuid
 
     from django.core.cache import cache
 
-    from config.cache import clear_local
-
-    clear_local()
     if settings.REDIS_URL:
         settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}"}}
     else:
         cache.clear()
     yield
-
-
-@pytest.fixture(autouse=True)
-def _occupancy_event_per_change(settings):
-    """One occupancy.changed per change unless a test sets a window (attendance.occupancy_feed)."""
-    from attendance import occupancy_feed
-
-    settings.ATTENDANCE_OCCUPANCY_BROADCAST_MS = 0
-    occupancy_feed.reset()
-    yield
-    occupancy_feed.reset()
-
 
 
 def pytest_collection_modifyitems(config, items):

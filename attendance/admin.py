@@ -5,6 +5,7 @@ from attendance.exceptions import Refused
 from attendance.models import CheckIn, Correction, CorrectionStatus, Member, MonthlyRollup, Refusal, WeeklyShift
 from config.errors import DomainError
 from organizations.admin_scoping import ScopedModelAdmin
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 @admin.register(Member)
@@ -22,7 +23,7 @@ class MemberAdmin(ScopedModelAdmin):
 
 
 @admin.register(CheckIn)
-class CheckInAdmin(ScopedModelAdmin):
+class CheckInAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = [
         "id", "organization", "attendee_type", "attendee_id", "checked_in_at", "checked_out_at", "method",
         "source", "kind", "auto_closed", "location",
@@ -77,7 +78,7 @@ class WeeklyShiftAdmin(ScopedModelAdmin):
 
 
 @admin.register(Correction)
-class CorrectionAdmin(ScopedModelAdmin):
+class CorrectionAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["submitted_at", "organization", "kind", "attendee_type", "attendee_id", "status", "submitted_by", "decided_by"]
     list_filter = ["status", "kind", "organization"]
     list_select_related = ["organization", "attendee_type", "submitted_by", "decided_by"]

@@ -1,24 +1,27 @@
 """The engine's live events: what screens and Pusher hear about check-ins, check-outs and occupancy.
 
 Every engine write that screens must see calls `publish` (inside its transaction) or
-`occupancy_changed`; nothing else in the engine talks to the realtime layer.
+`occupancy_changed`; nothing else in the engine talks to the realtime layer. Both record outbox
+rows in the caller's transaction (organizations.realtime), so an occupancy event carries the
+count as of that transaction.
 """
 
 from typing import Any
 
-from django.db import transaction
-
-from attendance.occupancy_feed import occupancy_changed as _occupancy_feed_changed
+from attendance.selectors import occupancy
 from organizations.models import Organization
-from organizations.realtime import broadcast, organization_channel
+from organizations.realtime import organization_channel
+from realtime.services import outbox_record
+
+OCCUPANCY_CHANGED = "occupancy.changed"
 
 
 def publish(organization: Organization, event: str, payload: dict[str, Any]) -> None:
-    """Send `event` to the organization's channel, and the occupancy after it, once this commits."""
-    broadcast(organization_channel(organization.slug), event, payload)
-    transaction.on_commit(lambda: _occupancy_feed_changed(organization), robust=True)
+    """Record `event` on the organization's channel, and the occupancy after it."""
+    channel = organization_channel(organization.slug)
+    outbox_record(events=[(channel, event, payload), (channel, OCCUPANCY_CHANGED, occupancy(organization=organization))])
 
 
 def occupancy_changed(organization: Organization) -> None:
-    """Send the organization's occupancy (after a batch that changed it)."""
-    _occupancy_feed_changed(organization)
+    """Record the organization's occupancy (after a batch that changed it)."""
+    outbox_record(events=[(organization_channel(organization.slug), OCCUPANCY_CHANGED, occupancy(organization=organization))])

@@ -145,6 +145,7 @@ class CheckIn(models.Model):
 
     class Meta:
         ordering = ["-checked_in_at", "-id"]
+        verbose_name = "check-in"
         constraints = [
             models.UniqueConstraint(
                 fields=["attendee_type", "attendee_id"],

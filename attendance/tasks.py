@@ -10,11 +10,12 @@ from celery import shared_task
 
 from attendance import services
 from config.jobs import PER_ORGANIZATION_RETRY, fan_out, run_for_organization
+from config.retries import retry_policy
 from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
 
-RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True, "max_retries": 5}
+RETRY = retry_policy()
 
 
 @shared_task

@@ -233,7 +233,7 @@ HOST = "127.0.0.1"
 SERVER_SECRET_KEY = "benchmark-only-secret-key-" + "x" * 40
 
 
-def server_env(kind: str) -> dict[str, str]:
+def server_env(kind: str, settings_module: str = "config.settings") -> dict[str, str]:
     """Production settings for a benchmark server of `kind` ("gunicorn" or "uvicorn")."""
     env = dict(os.environ)
     env.update(bench_env())
@@ -249,7 +249,7 @@ def server_env(kind: str) -> dict[str, str]:
             # opened per request and never reused: there a pool hands connections from one to the next.
             "DB_CONN_MAX_AGE": "600" if kind == "gunicorn" else "0",
             "DB_POOL_MAX_SIZE": "0" if kind == "gunicorn" else "8",
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SETTINGS_MODULE": settings_module,
         }
     )
     return env
@@ -268,11 +268,13 @@ def server_command(kind: str, workers: int, port: int) -> list[str]:
     ]
 
 
-def start_server(kind: str, workers: int, port: int, log_path: Path) -> "subprocess.Popen":
+def start_server(
+    kind: str, workers: int, port: int, log_path: Path, settings_module: str = "config.settings"
+) -> "subprocess.Popen":
     """Start a production server in its own process group; return once /api/ping answers."""
     log = open(log_path, "w")  # noqa: SIM115 - closed with the process
     proc = subprocess.Popen(
-        server_command(kind, workers, port), cwd=ROOT, env=server_env(kind), stdout=log, stderr=subprocess.STDOUT,
+        server_command(kind, workers, port), cwd=ROOT, env=server_env(kind, settings_module), stdout=log, stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     deadline = time.monotonic() + 60

@@ -1,29 +1,32 @@
-"""Benchmark: the check-in API under 16 concurrent clients, beside the trivial JSON endpoint.
+"""Benchmark: the engine's check-in API beside a textbook check-in and the trivial endpoint.
 
-For each server (gunicorn with sync workers serving config.wsgi, and uvicorn serving config.asgi),
-started as a production server (DJANGO_ENV=production, PostgreSQL, Redis channel layer) on
-127.0.0.1, the same run measures:
+One production server (gunicorn sync workers serving config.wsgi by default; uvicorn with
+--servers uvicorn), started with `benchmarks.textbook.settings` (the product's settings plus the
+reference app, whose tables and URL exist only in benchmarks), on PostgreSQL and Redis. In one run,
+interleaved round by round so that the machine's other load falls on all three alike, 16 clients
+in a closed loop call:
 
-  * `GET /api/ping` (a bare Django JSON view: the ceiling for this box), then
-  * `POST /api/v1/check-ins/` with `Authorization: Device <kiosk key>` and
-    `{"attendee_id": <member id>, "method": "qr_code"}`.
+  * `GET /api/ping`: a bare Django JSON view, the ceiling of this box;
+  * `POST /bench/textbook/check-in`: the textbook check-in (benchmarks/textbook/views.py): DRF
+    APIView, validate, `transaction.atomic`, `select_for_update` the member, close an open visit,
+    create the row, `F()` counter; no auth, no rules, no events;
+  * `POST /api/v1/check-ins/` with `Authorization: Device <kiosk key>`: the engine (device key,
+    tenancy, rules, plugins, the row, rollup, counters, audit of refusals, live events).
 
-Every check-in names a different member (a pool of members, walked in order by every client), each
-of whom visited once the day before, so each request is a returning member's check-in: attendee
-lock, rules, the row, the rollup update, the counters, the after-commit broadcasts. The benchmark
-organization also has
-`{"duplicate_scan_seconds": 0, "on_open_session": "close_and_reopen"}` so that, should the pool
-wrap around, a check-in still succeeds (it then also closes the member's previous session).
-Non-2xx answers are counted and fail the run.
+Every check-in names a different, returning member (one earlier visit). The engine's organization
+has `{"duplicate_scan_seconds": 0, "on_open_session": "close_and_reopen"}` so that a pool that
+wraps around still checks in. Non-2xx answers are counted and fail the run.
 
-Load generator: `wrk` (C, event loop; `apt-get install wrk`) with 2 threads and 16 connections,
-in a separate process on the same 2 cores as the server, so it takes some CPU from it. Without
-wrk a Python client (2 processes x 8 threads, requests.Session keep-alive) is used; it costs the
-server far more CPU and its figures are lower bounds.
+Then the engine alone at an offered 100 check-ins/s in an open loop (requests sent on a fixed
+schedule whatever the answers; latency counted from the scheduled time), for its p99.
 
-Targets: check-in throughput >= 20 % of the ping throughput, check-in p99 < 50 ms (16 clients).
+Prints `engine/textbook throughput ratio` (target >= 1.0), the open-loop p99 (target < 50 ms) and
+CPU per check-in (server + PostgreSQL backends).
 
-    .venv/bin/python benchmarks/engine_checkin_api.py [--quick] [--duration S] [--servers gunicorn,uvicorn]
+Load generator: `wrk` if installed, else Python clients (2 processes x 8 threads, keep-alive) on
+the same 2 cores, which take CPU from the server: figures are lower bounds, the ratio is fair.
+
+    .venv/bin/python benchmarks/engine_checkin_api.py [--quick] [--rounds N] [--duration S] [--servers gunicorn]
 """
 
 import argparse
@@ -45,7 +48,9 @@ PORTS = {"gunicorn": 8501, "uvicorn": 8502}
 CLIENTS = 16
 ORG_SLUG = "bench-checkin"
 ORG_SETTINGS = {"duplicate_scan_seconds": 0, "on_open_session": "close_and_reopen"}
-THROUGHPUT_RATIO_TARGET = 0.20
+SETTINGS_MODULE = "benchmarks.textbook.settings"
+RATIO_TARGET = 1.0
+OPEN_LOOP_RATE = 100
 P99_TARGET_MS = 50.0
 
 WRK_SCRIPT = r"""
@@ -71,6 +76,10 @@ function request()
   end
   local id = lo + ((tid + counter * nthreads) % n)
   counter = counter + 1
+  if mode == "textbook" then
+    return wrk.format("POST", "/bench/textbook/check-in", {["Content-Type"] = "application/json"},
+      '{"member_id": ' .. id .. ', "method": "qr_code"}')
+  end
   return wrk.format("POST", "/api/v1/check-ins/",
     {["Content-Type"] = "application/json", ["Authorization"] = "Device " .. key},
     '{"attendee_id": ' .. id .. ', "method": "qr_code"}')
@@ -168,11 +177,13 @@ def run_wrk(port: int, mode: str, duration: float, lo: int, n: int, key: str, sc
     }
 
 
-def _python_client_worker(args) -> tuple[list[float], int, int]:
+def _python_client_worker(args) -> tuple[list[float], int, float]:
     """One client process: `threads` keep-alive sessions until the deadline or the request cap."""
     import requests
 
-    port, mode, deadline, cap, lo, n, key, offset, stride, threads = args
+    port, mode, duration, cap, lo, n, key, offset, stride, threads = args
+    started = time.time()
+    deadline = started + duration  # from this process's start: spawning takes seconds on a busy box
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -189,6 +200,9 @@ def _python_client_worker(args) -> tuple[list[float], int, int]:
             try:
                 if mode == "ping":
                     response = session.get(f"http://{HOST}:{port}/api/ping", timeout=10)
+                elif mode == "textbook":
+                    response = session.post(f"http://{HOST}:{port}/bench/textbook/check-in", timeout=10,
+                                            json={"member_id": member, "method": "qr_code"})
                 else:
                     response = session.post(
                         f"http://{HOST}:{port}/api/v1/check-ins/", timeout=10,
@@ -208,20 +222,18 @@ def _python_client_worker(args) -> tuple[list[float], int, int]:
         w.start()
     for w in workers:
         w.join()
-    return latencies, errors[0], len(latencies)
+    return latencies, errors[0], time.time() - started
 
 
 def run_python_client(port: int, mode: str, duration: float, lo: int, n: int, key: str) -> dict:
     from multiprocessing import get_context
 
     processes, threads = 2, CLIENTS // 2
-    start = time.time()
-    deadline = start + duration
     cap = 200_000  # per client thread: the loop is bounded in count as well as in time
-    jobs = [(port, mode, deadline, cap, lo, n, key, p * threads, CLIENTS, threads) for p in range(processes)]
+    jobs = [(port, mode, duration, cap, lo, n, key, p * threads, CLIENTS, threads) for p in range(processes)]
     with get_context("spawn").Pool(processes) as pool:
         results = pool.map(_python_client_worker, jobs)
-    elapsed = time.time() - start
+    elapsed = max(r[2] for r in results)
     latencies = [x for r in results for x in r[0]]
     return {
         "requests": len(latencies),
@@ -231,6 +243,42 @@ def run_python_client(port: int, mode: str, duration: float, lo: int, n: int, ke
         "p90": common.percentile(latencies, 90) * 1000,
         "p99": common.percentile(latencies, 99) * 1000,
         "max": max(latencies) * 1000 if latencies else float("nan"),
+    }
+
+
+def run_open_loop(port: int, rate: float, duration: float, lo: int, n: int, key: str) -> dict:
+    """Send engine check-ins on a fixed schedule (`rate` per second); latency from the scheduled time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    local = threading.local()
+    total = int(rate * duration)
+    start = time.perf_counter() + 0.5
+
+    def fire(index: int) -> tuple[float, bool]:
+        session = getattr(local, "session", None) or requests.Session()
+        local.session = session
+        scheduled = start + index / rate
+        time.sleep(max(0.0, scheduled - time.perf_counter()))
+        try:
+            response = session.post(
+                f"http://{HOST}:{port}/api/v1/check-ins/", timeout=10,
+                json={"attendee_id": lo + index % n, "method": "qr_code"}, headers={"Authorization": f"Device {key}"},
+            )
+            ok = response.status_code < 300
+        except requests.RequestException:
+            ok = False
+        return time.perf_counter() - scheduled, ok
+
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        results = list(pool.map(fire, range(total)))
+    latencies = [latency for latency, _ in results]
+    return {
+        "requests": total, "errors": sum(1 for _, ok in results if not ok),
+        "rps": total / max(time.perf_counter() - start, 1e-9),
+        "p50": common.percentile(latencies, 50) * 1000, "p90": common.percentile(latencies, 90) * 1000,
+        "p99": common.percentile(latencies, 99) * 1000, "max": max(latencies) * 1000,
     }
 
 
@@ -276,123 +324,139 @@ def count_check_ins(organization) -> int:
     return common.sql_value("SELECT count(*) FROM attendance_checkin WHERE organization_id = %s", [organization.pk])
 
 
+
+
+def prepare_textbook(pool_size: int) -> tuple[int, int]:
+    """`pool_size` textbook members, each with one closed visit; returns (first id, last id)."""
+    common.sql("TRUNCATE textbook_textbookvisit, textbook_textbookmember RESTART IDENTITY")
+    common.sql("INSERT INTO textbook_textbookmember (name, visits, last_visit_at) "
+               "SELECT 'member ' || g, 1, now() - interval '20 hours' FROM generate_series(1, %s) g", [pool_size])
+    common.sql("INSERT INTO textbook_textbookvisit (member_id, checked_in_at, checked_out_at, method) "
+               "SELECT id, now() - interval '20 hours', now() - interval '19 hours', 'qr_code' FROM textbook_textbookmember")
+    for table in ("textbook_textbookvisit", "textbook_textbookmember"):
+        common.sql(f"VACUUM ANALYZE {table}")
+    return 1, pool_size
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
 def fmt(r: dict) -> str:
-    line = (f"{r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p90 {r['p90']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
-            f"max {r['max']:7.1f} ms  requests {r['requests']}  errors {r['errors']}\n{'':29}")
-    cpu = r.get("server_cpu_ms", float("nan"))
-    line += f"CPU per request: server {cpu:.2f} ms"
-    if "db_cpu_ms" in r:
-        cpu += r["db_cpu_ms"]
-        line += f" + PostgreSQL {r['db_cpu_ms']:.2f} ms = {cpu:.2f} ms -> ceiling {capacity(cpu):.0f} req/s on this box"
-    return line + f"; machine busy {r['machine_busy']:.0%}, load average {r['load']:.1f}"
+    line = (f"{r['rps']:8.0f} req/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms  "
+            f"requests {r['requests']}  errors {r['errors']}")
+    if "server_cpu_ms" in r:
+        line += f"\n{'':34}CPU per request: server {r['server_cpu_ms']:.2f} ms"
+        if "db_cpu_ms" in r:
+            line += f" + PostgreSQL {r['db_cpu_ms']:.2f} ms = {r['server_cpu_ms'] + r['db_cpu_ms']:.2f} ms"
+    return line
 
 
-def capacity(cpu_ms: float) -> float:
-    """Requests per second the machine's cores could serve at `cpu_ms` of CPU each (client excluded)."""
-    return (os.cpu_count() or 1) * 1000 / cpu_ms if cpu_ms > 0 else float("nan")
+def combine(parts: list[dict]) -> dict:
+    """One figure from the interleaved rounds of one endpoint: total requests over total time."""
+    requests = sum(p["requests"] for p in parts)
+    seconds = sum(p["requests"] / p["rps"] for p in parts if p["rps"])
+    out = {"requests": requests, "errors": sum(p["errors"] for p in parts), "rps": requests / seconds if seconds else 0.0,
+           "p50": sorted(p["p50"] for p in parts)[len(parts) // 2], "p99": max(p["p99"] for p in parts)}
+    for cpu in ("server_cpu_ms", "db_cpu_ms"):
+        if all(cpu in p for p in parts):
+            out[cpu] = sum(p[cpu] * p["requests"] for p in parts) / max(requests, 1)
+    return out
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 s per measurement instead of 15 s")
+    parser.add_argument("--quick", action="store_true", help="3 s per measurement instead of 10 s")
     parser.add_argument("--duration", type=float, default=None, help="seconds per measurement")
-    parser.add_argument("--servers", default="gunicorn,uvicorn")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of ping, textbook, engine")
+    parser.add_argument("--servers", default="gunicorn")
     parser.add_argument("--gunicorn-workers", type=int, default=4)
     parser.add_argument("--uvicorn-workers", type=int, default=2)
     parser.add_argument("--client", choices=("auto", "wrk", "python"), default="auto")
+    parser.add_argument("--port", type=int, default=None, help="serve on this port instead of 8501/8502")
     args = parser.parse_args()
-    duration = args.duration or (3.0 if common.QUICK else 15.0)
-    warmup = 1.0 if common.QUICK else 3.0
+    duration = args.duration or (3.0 if common.QUICK else 10.0)
+    open_loop_seconds = 10.0 if common.QUICK else 30.0
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
 
-    common.header(f"check-in API vs /api/ping, {CLIENTS} concurrent clients, {duration:g} s per measurement")
-    common.setup_django()
+    common.header(f"engine vs textbook check-in vs /api/ping, {CLIENTS} clients, {args.rounds} x {duration:g} s each")
+    os.environ["DJANGO_SETTINGS_MODULE"] = SETTINGS_MODULE
+    common.setup_django(migrate=False)
+    from django.core.management import call_command
     from django.db import connection
 
-    # Members enough for every check-in of every run to name a fresh member (estimate: 2000/s max).
-    pool = int(2000 * (duration + warmup) * 1.2)
-    print(f"   load generator: {client} ({'2 threads' if client == 'wrk' else '2 processes x 8 threads'}, "
-          f"{CLIENTS} connections), same machine")
-
+    call_command("migrate", verbosity=0, interactive=False, run_syncdb=True)  # the reference has no migrations
+    per_endpoint = int(1500 * (duration * args.rounds + 2) * 1.2)
+    pool = per_endpoint + int(OPEN_LOOP_RATE * open_loop_seconds)
+    print(f"   load generator: {client}, {CLIENTS} connections, same machine")
     script = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "bench.lua"
     script.write_text(WRK_SCRIPT)
 
-    def load(port, mode, seconds, first, count, pgid=None):
+    def load(port, mode, seconds, first, count, key, pgid=None):
         backends0 = pid_cpu_seconds(db_backend_pids()) if pgid else {}
-        cpu0, busy0, t0 = group_cpu_seconds(pgid) if pgid else 0.0, machine_busy_seconds(), time.monotonic()
+        cpu0 = group_cpu_seconds(pgid) if pgid else 0.0
         if client == "wrk":
             result = run_wrk(port, mode, seconds, first, count, key, script)
         else:
             result = run_python_client(port, mode, seconds, first, count, key)
-        wall = time.monotonic() - t0
         if pgid:
             result["server_cpu_ms"] = (group_cpu_seconds(pgid) - cpu0) * 1000 / max(result["requests"], 1)
-            # Persistent connections (gunicorn) keep the same backends through the run: their CPU is
-            # PostgreSQL's share. If the set of backends changed during the run (a pool that grew), it is not measured.
             backends1 = pid_cpu_seconds(list(backends0))
-            if backends0 and len(backends1) == len(backends0):
+            if backends0 and len(backends1) == len(backends0):  # persistent connections: PostgreSQL's share
                 used = sum(backends1[pid] - backends0[pid] for pid in backends1)
                 result["db_cpu_ms"] = used * 1000 / max(result["requests"], 1)
-        result["machine_busy"] = (machine_busy_seconds() - busy0) / wall / (os.cpu_count() or 1)
-        result["load"] = os.getloadavg()[0]
         return result
 
-    results = {}
+    failed = False
     for kind in [s.strip() for s in args.servers.split(",") if s.strip()]:
         workers = args.gunicorn_workers if kind == "gunicorn" else args.uvicorn_workers
-        with common.stopwatch(f"organization, {pool:,} returning members, kiosk key"):
+        with common.stopwatch(f"organization and {pool:,} returning members for the engine and for the textbook"):
             organization, lo, hi, key = prepare(pool)
+            tlo, thi = prepare_textbook(pool)
         connection.close()
         log_path = Path(tempfile.gettempdir()) / f"bench-engine-{kind}.log"
-        label = f"{kind} ({workers} {'sync workers' if kind == 'gunicorn' else 'workers'}, "
-        label += "config.wsgi)" if kind == "gunicorn" else "config.asgi)"
-        busy0 = machine_busy_seconds()
-        time.sleep(1.0)
-        background = (machine_busy_seconds() - busy0) / (os.cpu_count() or 1)
-        print(f"-- {label}; server log {log_path}", flush=True)
-        print(f"   before the server starts, other processes keep the machine {background:.0%} busy "
-              f"(load average {os.getloadavg()[0]:.1f})", flush=True)
-        proc = common.start_server(kind, workers, PORTS[kind], log_path)
+        print(f"-- {kind} ({workers} workers), {SETTINGS_MODULE}; server log {log_path}; "
+              f"load average {os.getloadavg()[0]:.1f} before start", flush=True)
+        port = args.port or PORTS[kind]
+        proc = common.start_server(kind, workers, port, log_path, SETTINGS_MODULE)
         try:
-            port = PORTS[kind]
-            # Warm-up: imports, DB connections, caches. Warm-up check-ins use the first half of the pool.
-            half = (hi - lo + 1) // 2
-            load(port, "ping", warmup, lo, half)
-            load(port, "checkin", warmup, lo, half)
-            ping = load(port, "ping", duration, lo, half, proc.pid)
-            before = count_check_ins(organization)
-            checkin = load(port, "checkin", duration, lo + half, hi - lo + 1 - half, proc.pid)
-            time.sleep(0.5)  # requests still in flight when the client stopped
-            created = count_check_ins(organization) - before
+            warm = 200
+            load(port, "ping", 1.0, lo, warm, key)
+            load(port, "textbook", 1.0, tlo, warm, key)
+            load(port, "checkin", 1.0, lo, warm, key)
+            lo, tlo = lo + warm, tlo + warm
+            rounds: dict[str, list[dict]] = {"ping": [], "textbook": [], "checkin": []}
+            step = per_endpoint // args.rounds
+            for r in range(args.rounds):
+                rounds["ping"].append(load(port, "ping", duration, lo, step, key, proc.pid))
+                rounds["textbook"].append(load(port, "textbook", duration, tlo + r * step, step, key, proc.pid))
+                rounds["checkin"].append(load(port, "checkin", duration, lo + r * step, step, key, proc.pid))
+            open_first = lo + args.rounds * step
+            open_loop = run_open_loop(port, OPEN_LOOP_RATE, open_loop_seconds, open_first, hi - open_first + 1, key)
             connection.close()
         finally:
             common.stop_server(proc)
-        print(f"   GET  /api/ping           {fmt(ping)}")
-        print(f"   POST /api/v1/check-ins/  {fmt(checkin)}  (rows created {created})")
-        ratio = checkin["rps"] / ping["rps"] if ping["rps"] else 0.0
-        print(f"   check-in / ping throughput: {ratio:.1%}")
-        results[kind] = (ping, checkin, ratio, created)
-
-    print("\nsummary (16 concurrent clients):")
-    print(f"   {'server':10} {'ping req/s':>10} {'ping p99':>9} {'check-in req/s':>15} {'p50':>7} {'p99':>7} {'ratio':>7}")
-    for kind, (ping, checkin, ratio, _) in results.items():
-        print(f"   {kind:10} {ping['rps']:10.0f} {ping['p99']:7.1f}ms {checkin['rps']:15.0f} "
-              f"{checkin['p50']:5.1f}ms {checkin['p99']:5.1f}ms {ratio:7.1%}")
-    for kind, (ping, checkin, ratio, created) in results.items():
-        common.target(f"{kind}: no failed requests", ping["errors"] == 0 and checkin["errors"] == 0,
-                      f"ping errors {ping['errors']}, check-in errors {checkin['errors']}, rows created {created}")
-        common.target(f"{kind}: check-in throughput >= 20 % of ping", ratio >= THROUGHPUT_RATIO_TARGET,
-                      f"{checkin['rps']:.0f} / {ping['rps']:.0f} req/s = {ratio:.1%}")
-        common.target(f"{kind}: check-in p99 < {P99_TARGET_MS:g} ms", checkin["p99"] < P99_TARGET_MS,
-                      f"p99 {checkin['p99']:.1f} ms (p50 {checkin['p50']:.1f} ms)")
-    if len(results) > 1:
-        best = max(results, key=lambda k: results[k][1]["rps"])
-        print(f"\nfaster check-in server in this run: {best}")
+        ping, textbook, engine = (combine(rounds[m]) for m in ("ping", "textbook", "checkin"))
+        print(f"   GET  /api/ping                {fmt(ping)}")
+        print(f"   POST /bench/textbook/check-in {fmt(textbook)}")
+        print(f"   POST /api/v1/check-ins/       {fmt(engine)}")
+        for r in range(args.rounds):
+            print(f"   round {r + 1}: ping {rounds['ping'][r]['rps']:.0f}/s, textbook {rounds['textbook'][r]['rps']:.0f}/s, "
+                  f"engine {rounds['checkin'][r]['rps']:.0f}/s")
+        ratio = engine["rps"] / textbook["rps"] if textbook["rps"] else 0.0
+        print(f"   engine/textbook throughput ratio: {ratio:.2f} ({engine['rps']:.0f} / {textbook['rps']:.0f} req/s)")
+        print(f"   engine/ping throughput ratio: {engine['rps'] / ping['rps']:.1%}" if ping["rps"] else "")
+        print(f"   engine at an offered {OPEN_LOOP_RATE}/s (open loop, {open_loop_seconds:g} s): p50 {open_loop['p50']:.1f} ms, "
+              f"p99 {open_loop['p99']:.1f} ms, max {open_loop['max']:.1f} ms, errors {open_loop['errors']}")
+        if "db_cpu_ms" in engine:
+            print(f"   CPU per check-in: engine {engine['server_cpu_ms']:.2f} + {engine['db_cpu_ms']:.2f} ms "
+                  f"(server + PostgreSQL), textbook {textbook['server_cpu_ms']:.2f} + {textbook.get('db_cpu_ms', float('nan')):.2f} ms")
+        errors = ping["errors"] + textbook["errors"] + engine["errors"] + open_loop["errors"]
+        failed |= not common.target(f"{kind}: no failed requests", errors == 0, f"{errors} failed")
+        common.target(f"{kind}: engine/textbook throughput ratio >= {RATIO_TARGET:g}", ratio >= RATIO_TARGET, f"{ratio:.2f}")
+        common.target(f"{kind}: engine p99 at {OPEN_LOOP_RATE}/s < {P99_TARGET_MS:g} ms", open_loop["p99"] < P99_TARGET_MS,
+                      f"p99 {open_loop['p99']:.1f} ms")
     return common.exit_code()
 
 

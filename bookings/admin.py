@@ -5,6 +5,7 @@ from django.contrib import admin
 
 from bookings import models
 from organizations.admin_scoping import ScopedModelAdmin
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 @admin.register(models.Studio)
@@ -40,14 +41,18 @@ class ClassTypeAdmin(ScopedModelAdmin):
 
 
 @admin.register(models.FitnessClass)
-class FitnessClassAdmin(ScopedModelAdmin):
-    list_display = ["class_type", "venue", "starts_at", "ends_at", "capacity_override", "cancelled_at"]
-    list_select_related = ["class_type", "venue"]
+class FitnessClassAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
+    list_display = ["class_type", "venue", "local_start", "capacity_override", "cancelled_at"]
+    list_select_related = ["class_type", "venue", "organization"]
     list_filter = ["organization", "class_type"]
     date_hierarchy = "starts_at"
     filter_horizontal = ["instructors"]
     search_fields = ["class_type__name", "venue__name", "instructors__name"]
     show_full_result_count = False
+
+    @admin.display(description="starts (studio time)", ordering="starts_at")
+    def local_start(self, fitness_class):
+        return self.local_time(fitness_class.starts_at, fitness_class.organization)
 
 
 @admin.register(models.MembershipPlan)
@@ -68,7 +73,7 @@ class CustomerMembershipAdmin(ScopedModelAdmin):
 
 
 @admin.register(models.ClassPackage)
-class ClassPackageAdmin(ScopedModelAdmin):
+class ClassPackageAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["customer", "name", "classes_total", "classes_used", "expires_at"]
     list_filter = ["organization"]
     raw_id_fields = ["customer"]
@@ -77,7 +82,7 @@ class ClassPackageAdmin(ScopedModelAdmin):
 
 
 @admin.register(models.Booking)
-class BookingAdmin(ScopedModelAdmin):
+class BookingAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["id", "fitness_class", "customer", "status", "method", "source", "was_late"]
     list_filter = ["status", "method", "source", "organization"]
     list_select_related = ["fitness_class__class_type", "customer"]

@@ -92,6 +92,7 @@ class FitnessClass(models.Model):
 
     class Meta:
         ordering = ["starts_at", "id"]
+        verbose_name_plural = "fitness classes"
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="class_ends_after_start"),
         ]
@@ -303,6 +304,7 @@ class WaitlistEntry(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        verbose_name_plural = "waitlist entries"
         constraints = [
             models.UniqueConstraint(
                 fields=["fitness_class", "customer"], condition=Q(status="waiting"), name="one_waitlist_entry_per_class"

@@ -1,21 +1,22 @@
 """Row-level security context for the bookings tables on PostgreSQL (a no-op on SQLite).
 
-Migration 0002 enables and FORCES row-level security on every bookings table with one policy:
+Migrations 0002 and 0004 enable and FORCE row-level security on every bookings table (the
+class–instructor link table included) with one policy:
 
     organization_id = current_setting('app.current_organization')::bigint
-    OR current_setting('app.rls_bypass') = 'on'
 
-How the two settings are managed (session-level `set_config`, per connection):
-- A new connection starts trusted (`app.rls_bypass = on`): migrations, Celery jobs, management
-  commands and the admin work across organizations. Jobs that act for one organization narrow
-  themselves with `organization_context(org)`.
-- Every bookings API request and page calls `activate(organization)` once the principal is known:
-  from then on the database itself admits only that organization's rows, whatever the ORM query
-  says. `request_finished` (and, defensively, `request_started`) put the connection back.
+There is no bypass setting: nothing the application runs can widen what a connection sees.
+- A new connection has no organization and sees no bookings row.
+- Every API request names its organization once the principal is known (the `principal_resolved`
+  signal of IsOrganizationPrincipal) and the bookings pages call `activate(organization)`: from then
+  on the database admits only that organization's rows, whatever the ORM query says.
+  `request_finished` (and, defensively, `request_started`) put the connection back to no organization.
+- Code that acts for one organization outside a request narrows itself with `organization_context(org)`.
+- Work across organizations (migrations, cross-tenant jobs such as `mark_no_shows`, the demo seed)
+  connects as a role with BYPASSRLS; the web processes connect as an ordinary role (docs/bookings.md).
 
-PostgreSQL superusers and roles with BYPASSRLS ignore the policies even when forced, so production
-must connect as an ordinary role (see docs/bookings.md). The settings are written through the raw
-driver cursor so they do not show up in query logs or query-count assertions of other apps.
+The setting is written through the raw driver cursor so it does not show up in query logs or
+query-count assertions of other apps.
 """
 
 import logging
@@ -33,36 +34,34 @@ except ImportError:  # SQLite-only installs
         pass
 
 ORG_SETTING = "app.current_organization"
-BYPASS_SETTING = "app.rls_bypass"
-TRUSTED = ("", "on")
+NO_TENANT = ""
+_UNKNOWN = "?"
 
 
-def _state(conn) -> tuple[str, str]:
-    return getattr(conn, "_bookings_rls_state", TRUSTED)
+def _state(conn) -> str:
+    return getattr(conn, "_bookings_rls_state", NO_TENANT)
 
 
-def _apply(conn, state: tuple[str, str]) -> None:
+def _apply(conn, organization_id: str) -> None:
     if conn.vendor != "postgresql":
         return
     conn.ensure_connection()
     with conn.connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT set_config(%s, %s, false), set_config(%s, %s, false)",
-            [ORG_SETTING, state[0], BYPASS_SETTING, state[1]],
-        )
-    conn._bookings_rls_state = state
+        cursor.execute("SELECT set_config(%s, %s, false)", [ORG_SETTING, organization_id])
+    conn._bookings_rls_state = organization_id
 
 
 def activate(organization, *, conn=None) -> None:
     """Restrict this connection's bookings tables to `organization` until `deactivate()`."""
-    _apply(conn or default_connection, (str(organization.pk), "off"))
+    # Always written: a rolled-back transaction also rolls back a setting made inside it.
+    _apply(conn or default_connection, str(organization.pk))
 
 
 def deactivate(*, conn=None) -> None:
-    """Put the connection back to its trusted default (jobs, commands, other apps)."""
+    """Put the connection back to no organization (it sees no bookings row)."""
     conn = conn or default_connection
-    if conn.vendor == "postgresql" and conn.connection is not None and _state(conn) != TRUSTED:
-        _apply(conn, TRUSTED)
+    if conn.vendor == "postgresql" and conn.connection is not None and _state(conn) != NO_TENANT:
+        _apply(conn, NO_TENANT)
 
 
 @contextmanager
@@ -78,23 +77,25 @@ def organization_context(organization, *, conn=None):
             _apply(conn, previous)
 
 
-def current_setting(*, conn=None) -> tuple[str | None, str | None]:
-    """Return (organization id, bypass) as the database sees them (for tests and debugging)."""
+def current_setting(*, conn=None) -> str | None:
+    """The organization id the database sees ("" or None for none; for tests and debugging)."""
     conn = conn or default_connection
     if conn.vendor != "postgresql":
-        return None, None
+        return None
     with conn.cursor() as cursor:
-        cursor.execute("SELECT current_setting(%s, true), current_setting(%s, true)", [ORG_SETTING, BYPASS_SETTING])
-        return cursor.fetchone()
+        cursor.execute("SELECT current_setting(%s, true)", [ORG_SETTING])
+        return cursor.fetchone()[0]
 
 
 # --- signal receivers, connected in BookingsConfig.ready() ----------------------------------------
 
 
 def on_connection_created(sender, connection, **kwargs) -> None:
-    if connection.vendor == "postgresql":
-        connection._bookings_rls_state = ("?", "?")  # force the write below
-        _apply(connection, TRUSTED)
+    connection._bookings_rls_state = NO_TENANT  # a new session has no organization setting
+
+
+def on_principal_resolved(sender, principal, **kwargs) -> None:
+    activate(principal.organization)
 
 
 def on_request_boundary(sender, **kwargs) -> None:
@@ -103,5 +104,5 @@ def on_request_boundary(sender, **kwargs) -> None:
     except (DatabaseError, _DriverError):
         # E.g. the request left its transaction aborted. Mark the state unknown so the next request
         # boundary tries again; the connection is closed by Django if it is unusable.
-        default_connection._bookings_rls_state = ("?", "?")
+        default_connection._bookings_rls_state = _UNKNOWN
         logger.warning("could not reset the bookings RLS context; will retry at the next request", exc_info=True)

@@ -535,3 +535,15 @@ def classes_on(*, organization: Organization, day: date):
         )
         .order_by("starts_at", "id")
     )
+
+
+def customer_search(*, organization: Organization, query: str, limit: int = 10) -> list[Member]:
+    """Active customers whose name, email or phone contains every word of `query` (the desk's walk-in search)."""
+    words = query.split()
+    if not words:
+        return []
+    customers = Member.objects.filter(organization=organization, status="active")
+    for word in words:
+        customers = customers.filter(Q(first_name__icontains=word) | Q(last_name__icontains=word)
+                                     | Q(email__icontains=word) | Q(phone__icontains=word))
+    return list(customers.order_by("last_name", "first_name", "id")[:limit])

@@ -9,17 +9,15 @@ timing out); anything else is a bug and fails loudly.
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from bookings import services
 from config.jobs import fan_out, run_for_organization
+from config.retries import retry_policy
 
 logger = logging.getLogger(__name__)
 
-TRANSIENT_ERRORS = (OperationalError, InterfaceError)
-RETRY = {"autoretry_for": TRANSIENT_ERRORS, "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True,
-         "max_retries": 5}
+RETRY = retry_policy()
 
 
 @shared_task

@@ -9,8 +9,9 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from attendance.models import Member
 from bookings import rls, selectors, services
-from bookings.models import Booking, FitnessClass, WaitlistEntry
+from bookings.models import Booking, BookingSource, FitnessClass, WaitlistEntry
 from config.errors import DomainError
 from organizations.dates import local_today
 from organizations.models import DESK_ROLES, MANAGER_ROLES
@@ -168,6 +169,26 @@ def class_roster(request, slug, class_id):
         FitnessClass.objects.select_related("class_type", "venue").prefetch_related("instructors"),
         organization=organization, pk=class_id,
     )
+    if request.method == "POST" and request.POST.get("action") == "add_place":
+        # Promote from the waitlist at the desk: one more place, which goes to the first person waiting.
+        try:
+            services.fitness_class_set_capacity(organization=organization, fitness_class=cls, capacity=cls.capacity + 1)
+        except DomainError as error:
+            messages.error(request, f"{error.detail} ({error.code})")
+        else:
+            messages.success(request, f"One more place ({cls.capacity + 1}); it went to the first person waiting.")
+        return redirect(request.path)
+    if request.method == "POST" and request.POST.get("action") == "book":
+        customer = get_object_or_404(Member, organization=organization, pk=request.POST.get("customer_id"))
+        try:
+            outcome = services.booking_create(organization=organization, fitness_class=cls, customer=customer,
+                                              source=BookingSource.STAFF)
+        except DomainError as error:
+            messages.error(request, f"{customer.full_name}: {error.detail} ({error.code})")
+        else:
+            placed = "booked" if outcome.booking else "put on the waitlist (the class is full)"
+            messages.success(request, f"{customer.full_name} {placed}.")
+        return redirect(request.path)
     if request.method == "POST":
         booking = get_object_or_404(Booking, organization=organization, fitness_class=cls, pk=request.POST.get("booking_id"))
         try:
@@ -188,6 +209,8 @@ def class_roster(request, slug, class_id):
     return render(request, "bookings/roster.html", {
         "organization": organization, "cls": cls, "starts": cls.starts_at.astimezone(tz), "ends": cls.ends_at.astimezone(tz),
         "bookings": bookings, "waiting": waiting,
+        "query": request.GET.get("q", "").strip()[:100],
+        "found": selectors.customer_search(organization=organization, query=request.GET.get("q", "")[:100]),
         "held": sum(1 for b in bookings if b.status in ("registered", "attended")),
         "desk_url": reverse("bookings-desk", args=[organization.slug]) + f"?date={cls.starts_at.astimezone(tz).date()}",
     })

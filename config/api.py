@@ -10,6 +10,7 @@ from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser as DRFJSONParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from config.errors import DomainError
@@ -74,7 +75,11 @@ def database_refusal(exc) -> DomainError | None:
 
 
 def exception_handler(exc, context):
-    """Answer every error with `{"code": ..., "detail": ...}` and the right status."""
+    """Answer every error with `{"code": ..., "detail": ...}` and the right status, always as JSON
+    (also where the operation's success answer is a CSV table)."""
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
     refusal = database_refusal(exc)

@@ -14,6 +14,7 @@ from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler  # noqa: 
 
 from config.routing import websocket_urlpatterns  # noqa: E402
 from organizations.ws_auth import WebsocketAuthMiddleware  # noqa: E402
+from realtime.asgi import RelayLifespan  # noqa: E402
 
 if not settings.PRODUCTION:
     # `make run` serves everything from uvicorn. WhiteNoise speaks WSGI only: under ASGI Django would
@@ -23,9 +24,9 @@ if not settings.PRODUCTION:
     # static files (WhiteNoise) and uvicorn only /ws/ (README, "Serving").
     django_asgi_app = ASGIStaticFilesHandler(django_asgi_app)
 
-application = ProtocolTypeRouter(
+application = RelayLifespan(ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(WebsocketAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
-)
+))

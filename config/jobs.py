@@ -9,12 +9,14 @@ by Celery on its own, and never keeps another organization's run from happening.
 import logging
 from collections.abc import Callable, Iterable
 
+from config.retries import retry_policy
 from organizations.models import Organization
 
 logger = logging.getLogger(__name__)
 
-PER_ORGANIZATION_RETRY = {"autoretry_for": (Exception,), "retry_backoff": 5, "retry_backoff_max": 300,
-                          "retry_jitter": True, "max_retries": 5}
+# A transient failure (config.retries) is retried with backoff; anything else (a bad row) is logged
+# with the organization and left for the job's next scheduled run, for that organization alone.
+PER_ORGANIZATION_RETRY = retry_policy()
 
 
 def fan_out(task, organization_ids: Iterable[int]) -> int:

@@ -1,55 +1,64 @@
-"""Answers given before or around any view: NUL characters refused, ids that are not numbers refused,
-and JSON for every /api/ path."""
+"""Answers given before any view reads the request: NUL characters and ids that are not numbers are
+refused, and every /api/ path answers JSON."""
 
 import logging
 import re
 
-from django.http import Http404, HttpResponseBadRequest, JsonResponse
+from django.http import Http404, HttpResponseBadRequest, HttpResponseNotFound, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.defaults import page_not_found
 
 logger = logging.getLogger(__name__)
 
 NUL_DETAIL = "Text may not contain NUL (\\u0000) characters."
-# Every id in this API is a database integer: `id`, `pk` and `*_id`, in the path or the query.
+# Every id in this product is a database integer: `id`, `pk` and `*_id`, in the path, query or form.
 ID_NAME = re.compile(r"^(id|pk|.+_id)$")
 ID_VALUE = re.compile(r"^[0-9]{1,18}$")
-
-
-def is_id(name: str) -> bool:
-    return bool(ID_NAME.match(name))
-
-
-def bad_query_id(request) -> str | None:
-    """Return the name of a query parameter that names an id but is not a whole number, if any."""
-    for name, values in request.GET.lists():
-        if is_id(name) and any(value and not ID_VALUE.match(value) for value in values):
-            return name
-    return None
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def is_api(request) -> bool:
     return request.path_info.startswith("/api/")
 
 
-def has_nul_parameter(request) -> bool:
+def form_fields(request):
+    if request.method == "POST" and request.content_type in FORM_TYPES:
+        return request.POST.lists()
+    return []
+
+
+def has_nul(request) -> bool:
+    fields = [*request.GET.lists(), *form_fields(request)]
     return "\x00" in request.path_info or any(
-        "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
-    ) or (
-        request.method == "POST"
-        and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data")
-        and any("\x00" in key or any("\x00" in v for v in values) for key, values in request.POST.lists())
+        "\x00" in name or any("\x00" in value for value in values) for name, values in fields
     )
 
 
-class InputGuardMiddleware:
-    """Refuse NUL characters in the path, query and form fields (no database stores them in text), and
-    make every /api/ path answer JSON: an unknown path (a missing or extra trailing slash included)
-    answers a JSON 404 instead of a redirect or Django's HTML page, and an unexpected error a JSON 500.
-    Under /api/, an id (`id`, `pk`, `*_id`) that is not a whole number answers 404 in the path and
-    400 in the query, before any view reads it.
+def bad_id_field(request) -> str | None:
+    """Return the name of a query field (or a page's form field) that names an id but holds no whole
+    number, if any. The API takes JSON bodies, which its serializers type field by field."""
+    fields = [*request.GET.lists(), *([] if is_api(request) else form_fields(request))]
+    for name, values in fields:
+        if ID_NAME.match(name) and any(value and not ID_VALUE.match(value) for value in values):
+            return name
+    return None
 
-    Placed before CommonMiddleware, so an /api/ path is never redirected to its slash variant.
+
+def refuse(api: bool, status: int, code: str, detail: str, **extra):
+    if api:
+        return JsonResponse({"code": code, "detail": detail, **extra}, status=status)
+    page = HttpResponseNotFound if status == 404 else HttpResponseBadRequest
+    return page(detail, content_type="text/plain; charset=utf-8")
+
+
+class InputGuardMiddleware:
+    """Refuse, before any view runs: NUL characters in the path, query or form fields (no database
+    stores them in text: 400 `nul_character`), and an id (`id`, `pk`, `*_id`) that is not a whole
+    number (in an API path: 404, as it names nothing; in the query or a page's form: 400 `invalid`).
+
+    Every /api/ path answers JSON: an unknown one (a missing or extra trailing slash included) a JSON
+    404 rather than a redirect or Django's HTML page, an unexpected error a JSON 500. Placed before
+    CommonMiddleware, so an /api/ path is never redirected to its slash variant.
     """
 
     def __init__(self, get_response):
@@ -57,30 +66,29 @@ class InputGuardMiddleware:
 
     def __call__(self, request):
         api = is_api(request)
-        if has_nul_parameter(request):
-            if api:
-                return JsonResponse({"code": "nul_character", "detail": NUL_DETAIL}, status=400)
-            return HttpResponseBadRequest(NUL_DETAIL, content_type="text/plain")
+        if has_nul(request):
+            return refuse(api, 400, "nul_character", NUL_DETAIL)
         if api:
             try:
                 match = resolve(request.path_info)
             except Resolver404:
-                return JsonResponse({"code": "not_found", "detail": not_found_detail(request.path_info)}, status=404)
-            if any(is_id(name) and not ID_VALUE.match(str(value)) for name, value in match.kwargs.items()):
-                return JsonResponse({"code": "not_found", "detail": "No object has this id."}, status=404)
-            name = bad_query_id(request)
-            if name is not None:
-                detail = f"{name}: must be a whole number."
-                return JsonResponse({"code": "invalid", "detail": detail, "errors": {name: [detail]}}, status=400)
+                return refuse(api, 404, "not_found", not_found_detail(request.path_info))
+            # Routers match any text as `pk`; pages declare <int:...> ids in their URLs.
+            if any(ID_NAME.match(name) and not ID_VALUE.match(str(value)) for name, value in match.kwargs.items()):
+                return refuse(api, 404, "not_found", "No object has this id.")
+        name = bad_id_field(request)
+        if name is not None:
+            detail = f"{name}: must be a whole number."
+            return refuse(api, 400, "invalid", detail, errors={name: [detail]})
         return self.get_response(request)
 
     def process_exception(self, request, exception):
         if not is_api(request):
             return None
         if isinstance(exception, Http404):
-            return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+            return refuse(True, 404, "not_found", "Not found.")
         logger.exception("Unhandled error on %s %s", request.method, request.path, exc_info=exception)
-        return JsonResponse({"code": "server_error", "detail": "Something went wrong on our side."}, status=500)
+        return refuse(True, 500, "server_error", "Something went wrong on our side.")
 
 
 def not_found_detail(path: str) -> str:

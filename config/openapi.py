@@ -29,12 +29,12 @@ TAGS = {
 
 # What the exception handler answers for any view, by status.
 GENERIC_CODES = {
-    400: ["invalid", "malformed_request", "nul_character", "duplicate", "out_of_range"],
+    400: ["invalid", "malformed_request", "nul_character", "duplicate", "out_of_range", "invalid_idempotency_key"],
     401: ["not_authenticated", "authentication_failed"],
     403: ["permission_denied"],
     404: ["not_found"],
     406: ["not_acceptable"],
-    409: ["conflict", "in_use"],
+    409: ["conflict", "in_use", "idempotency_key_in_use"],
     415: ["unsupported_media_type"],
     422: ["idempotency_key_reused"],
     429: ["throttled"],

@@ -66,6 +66,7 @@ LOCAL_APPS = [
     "gamification",
     "bookings",
     "meetings",
+    "realtime",
 ]
 INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
 
@@ -116,13 +117,10 @@ if DATABASE_URL:
         # a connection. Without it, after a database restart each worker's first request fails once
         # and the broken connection is then replaced. Off by default, as in Django.
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
+        # Django's default, client-side parameter binding. Server-side binding stored integers beyond
+        # a column's range wrapped to 32 bits (4294968796 as 1500) instead of refusing them, see
+        # attendance/tests/test_postgres_binding.py.
         _options = DATABASES["default"].setdefault("OPTIONS", {})
-        # Parameters travel apart from the SQL (measured 12 % more check-ins per second than
-        # client-side binding), and psycopg prepares a statement once it has run DB_PREPARE_THRESHOLD
-        # times on a connection, so PostgreSQL stops parsing and planning the hot ones. Django turns
-        # preparing off unless asked (for transaction-mode PgBouncer before 1.21); 0 turns it off.
-        _options["server_side_binding"] = True
-        _options["prepare_threshold"] = env_int("DB_PREPARE_THRESHOLD", 5, minimum=0) or None
         if DB_POOL_MAX_SIZE:
             if DB_CONN_MAX_AGE:
                 raise ImproperlyConfigured("Set DB_POOL_MAX_SIZE or DB_CONN_MAX_AGE, not both (a pool keeps the connections).")
@@ -193,21 +191,18 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# The cache holds short-lived copies of rows (device keys, gyms); Redis makes an invalidation reach
-# every process. Keys carry the database's name: two databases sharing one Redis must not share rows.
+# The cache holds primitive values only (e.g. webhook replay markers), never copies of rows. Keys
+# carry the database's name: two databases sharing one Redis must not share entries.
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"att:{DATABASES['default']['NAME']}",
         }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-DEVICE_KEY_CACHE_SECONDS = env_int("DEVICE_KEY_CACHE_SECONDS", 60, minimum=0)
-# A per-process copy of those rows in front of the cache (config.cache.read); 0 turns it off.
-CACHE_LOCAL_MS = env_int("CACHE_LOCAL_MS", 1000, minimum=0)
 
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL == "filesystem://":
@@ -225,11 +220,12 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = CELERY_TASK_ALWAYS_EAGER
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No broadcast (fanout) queues: with one open when the broker connection drops, Celery 5.7 + kombu's
+# Redis transport kill the worker (docs/adr-001-outbox.md). Workers also run --without-gossip
+# --without-mingle for the same reason; `celery inspect/control` is therefore off.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_TASK_ROUTES = {
-    "*.broadcast_*": {"queue": "realtime"},
-}
 CELERY_TASK_DEFAULT_QUEUE = "default"
 
 # --- REST ---------------------------------------------------------------------------------
@@ -277,6 +273,7 @@ SPECTACULAR_SETTINGS = {
         "BookingMethodEnum": "bookings.models.BookingMethod",
         "ClockMethodEnum": "staff.services.CLOCK_METHODS",
         "BookingStatusEnum": "bookings.models.BookingStatus",
+        "WaitlistStatusEnum": "bookings.models.WaitlistStatus",
         "AttendanceActionEnum": "attendance.api.serializers.ACTIONS",
     },
 }
@@ -287,8 +284,6 @@ ATTENDANCE_PLUGINS = env_list("ATTENDANCE_PLUGINS", ["attendance.plugins.Logging
 ATTENDANCE_DUPLICATE_SCAN_SECONDS = env_int("ATTENDANCE_DUPLICATE_SCAN_SECONDS", 60, minimum=0)
 ATTENDANCE_MILESTONES = env_int_list("ATTENDANCE_MILESTONES", [10, 50, 100, 250, 500, 1000])
 ATTENDANCE_AT_RISK_DAYS = env_int("ATTENDANCE_AT_RISK_DAYS", 14, minimum=1)
-# At most one occupancy.changed per organization per this many ms per process (0: one per change).
-ATTENDANCE_OCCUPANCY_BROADCAST_MS = env_int("ATTENDANCE_OCCUPANCY_BROADCAST_MS", 500, minimum=0)
 RETENTION_BATCH_SIZE = env_int("RETENTION_BATCH_SIZE", 5000, minimum=1)
 
 PUSHER_APP_ID = env_str("PUSHER_APP_ID")
@@ -332,6 +327,15 @@ LOGGING = {
     # Django's own default handlers would print every django.* record a second time (they propagate to root).
     "loggers": {"django.db.backends": {"level": "INFO"}, "django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+
+# --- Realtime relay (realtime/relay.py, docs/adr-001-outbox.md) ----------------------------
+REALTIME_HEARTBEAT_SECONDS = 2.0  # screens show "Live" only while these arrive
+REALTIME_POLL_SECONDS = 0.25  # how often the relay looks for new events without a NOTIFY
+REALTIME_BACKOFF_MAX_SECONDS = 30.0  # the longest wait between retries while a target is down
+REALTIME_KEEP_DELIVERED_SECONDS = 3600  # delivered events are pruned after this
+# Run the relay inside the ASGI process: the only way to reach screens on the in-memory channel
+# layer (one process). With Redis the relay is its own process (`manage.py relay`).
+REALTIME_RELAY_IN_PROCESS = not REDIS_URL
 
 # How far ahead of the server's clock a check-in, check-out or session time may be (a device's clock
 # skew); anything later is refused `time_in_future` (attendance.services.common.refuse_future).

@@ -7,6 +7,7 @@ from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
+from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularRedocView
 
 from organizations.models import MANAGER_ROLES
@@ -54,6 +55,7 @@ class OfflineRedocView(SpectacularRedocView):
         "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'"
     )
 
+    @extend_schema(exclude=True)  # a documentation page, not an operation (as drf-spectacular's own view)
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response["Content-Security-Policy"] = self.content_security_policy

@@ -7,6 +7,7 @@ from django.contrib import admin, messages
 from gamification import services
 from gamification.models import ClosedDay, Gym, GymProfile
 from organizations.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 class ClosedDayInline(ScopedTabularInline):
@@ -44,7 +45,7 @@ class GymAdmin(ScopedModelAdmin):
 
 
 @admin.register(GymProfile)
-class GymProfileAdmin(ScopedModelAdmin):
+class GymProfileAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
     list_display = ["member", "organization", "access_type", "subscription_status", "expires_at", "current_streak",
                     "longest_streak", "last_visit_at", "streak_freeze_until"]
     list_select_related = ["member", "organization"]

@@ -11,6 +11,7 @@ from attendance.exceptions import Refused
 from attendance.models import CheckIn, Member
 from gamification import services
 from gamification.models import AccessMethod, AccessType, ClosedDay, GymProfile, SubscriptionStatus
+from gamification.plugin import ANTI_PASSBACK
 from organizations.dates import local_datetime, local_today
 from organizations.demo import demo_cast, demo_organization
 from organizations.models import DeviceKey
@@ -41,7 +42,7 @@ def seed(progress) -> str:
         ClosedDay.objects.get_or_create(gym=gym, date=today - timedelta(days=offset), defaults={"reason": reason})
     _terminal(org)
 
-    members = []
+    members, footprint_members = [], set()
     for i in range(40):
         first, last = FIRST[i % len(FIRST)], LAST[(i * 3) % len(LAST)]
         email = f"{first.lower()}.{last.lower()}{i}@irongym.example"
@@ -55,6 +56,8 @@ def seed(progress) -> str:
             )
             if i % 4 == 0:
                 services.footprint_register(member=member, footprint_id=f"FP-{i:04d}")
+        if i % 4 == 0:
+            footprint_members.add(member.pk)
         members.append(member)
 
     summary_key = f"door terminal key: {TERMINAL_KEY} (biometric footprints FP-0000, FP-0004, …)"
@@ -75,6 +78,8 @@ def seed(progress) -> str:
             at = local_datetime(day, time(rng.randint(7, 20), rng.randint(0, 59)), tz)
             if at > timezone.now():
                 continue
+            if member.pk in footprint_members and at > timezone.now() - ANTI_PASSBACK[AccessMethod.BIOMETRIC]:
+                continue  # the README's footprints must open the door on a newcomer's first try
             method = rng.choice([AccessMethod.QR, AccessMethod.QR, AccessMethod.MANUAL])
             try:
                 services.gym_check_in(organization=org, member=member, access_method=method, at=at, actor=cast["reception"])

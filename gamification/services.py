@@ -17,7 +17,6 @@ from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import Kind, Member, new_qr_token
 from attendance.plugins import CheckInContext
-from config.cache import forget, read, write
 from config.errors import DomainError, Forbidden, NotFound
 from gamification import streaks
 from gamification.models import (
@@ -47,7 +46,6 @@ ENGINE_METHOD = {
 # the engine's duplicate-scan window is off because anti-passback (2 h / 4 h) covers it.
 GYM_ORGANIZATION_SETTINGS = {"on_open_session": "close_and_reopen", "duplicate_scan_seconds": 0}
 DEFAULT_VISIT_HOURS = 2
-NOT_A_GYM = "not-a-gym"  # cached for organizations without a Gym (the cache cannot tell None from a miss)
 
 
 class GymNotConfigured(NotFound):
@@ -64,29 +62,9 @@ class EntryResult:
 # --- gym settings and calendar ---------------------------------------------------------------
 
 
-GYM_CACHE_SECONDS = 300
-
-
-def _gym_cache_key(organization_pk: int) -> str:
-    return f"gym-of:{organization_pk}"
-
-
 def gym_of(organization: Organization) -> Gym | None:
-    """The organization's gym settings, or None when it is not a gym.
-
-    Every check-in through the engine asks (GymPlugin), so the answer is cached; saving or deleting
-    a Gym drops it (`forget_gym`, from a signal). Change a Gym with save(), not QuerySet.update().
-    """
-    gym = read(_gym_cache_key(organization.pk))
-    if gym is None:
-        gym = Gym.objects.filter(organization_id=organization.pk).first() or NOT_A_GYM
-        write(_gym_cache_key(organization.pk), gym, GYM_CACHE_SECONDS)
-    return gym if isinstance(gym, Gym) else None
-
-
-def forget_gym(organization_pk: int) -> None:
-    """Drop the cached answer (called when a Gym is saved or deleted)."""
-    forget([_gym_cache_key(organization_pk)])
+    """The organization's gym settings as they are now, or None when it is not a gym."""
+    return Gym.objects.filter(organization_id=organization.pk).first()
 
 
 def gym_get(*, organization: Organization) -> Gym:

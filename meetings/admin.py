@@ -21,6 +21,7 @@ from meetings.models import (
     Teacher,
 )
 from organizations.admin_scoping import ScopedModelAdmin, ScopedTabularInline
+from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
 class StudentInline(ScopedTabularInline):
@@ -59,14 +60,18 @@ class StudentAdmin(PersonAdmin):
 
 
 @admin.register(ScheduledClass)
-class ScheduledClassAdmin(ScopedModelAdmin):
-    list_display = ["title", "organization", "teacher", "starts_at", "duration_minutes", "meet_space_name", "meet_meeting_code"]
+class ScheduledClassAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
+    list_display = ["title", "organization", "teacher", "local_start", "duration_minutes", "meet_space_name", "meet_meeting_code"]
     list_filter = ["organization"]
     list_select_related = ["organization", "teacher"]
     search_fields = ["title", "meet_space_name", "meet_meeting_code"]
     autocomplete_fields = ["teacher", "students"]
     date_hierarchy = "starts_at"
     show_full_result_count = False
+
+    @admin.display(description="starts (academy time)", ordering="starts_at")
+    def local_start(self, scheduled_class):
+        return self.local_time(scheduled_class.starts_at, scheduled_class.organization)
 
 
 @admin.register(ClassSession)

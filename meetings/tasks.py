@@ -10,10 +10,11 @@ class's fetch also retries after googleapiclient's own in-request retries; every
 import logging
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from config.jobs import fan_out, run_for_organization
+from config.retries import retry_policy
 from meetings import conf, services, sessions
 from meetings.meet import MeetError, MeetTransientError
 from meetings.models import ClassSession, SessionStatus
@@ -21,9 +22,8 @@ from meetings.models import ClassSession, SessionStatus
 logger = logging.getLogger(__name__)
 
 # The database going away or timing out, the network timing out, Meet answering 429/5xx or not at all.
-TRANSIENT_ERRORS = (OperationalError, InterfaceError, TimeoutError, ConnectionError, MeetTransientError)
-RETRY = {"autoretry_for": TRANSIENT_ERRORS, "retry_backoff": 5, "retry_backoff_max": 300, "retry_jitter": True,
-         "max_retries": 5}
+RETRY = retry_policy(extra=(MeetTransientError,))
+TRANSIENT_ERRORS = RETRY["autoretry_for"]
 
 
 def enqueue_syncs(session_ids: list[int], *, trigger: str) -> None:

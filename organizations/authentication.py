@@ -2,11 +2,9 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from config.cache import forget, read, write
 from organizations.models import DeviceKey
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -29,40 +27,22 @@ class DeviceUser:
         return f"device:{self.device.name}"
 
 
-def _cache_key(key_hash: str) -> str:
-    return f"device-key:{key_hash}"
-
-
 def device_for_key(raw_key: str) -> DeviceKey | None:
     """Return the active device for a raw key and record its use, or None.
 
-    A turnstile presents its key on every scan, so the device (with its organization) is cached for
-    DEVICE_KEY_CACHE_SECONDS; revoking or editing a key or its organization drops it (`forget_devices`)
-    at once in this process, and within CACHE_LOCAL_MS in the others (`config.cache.read`).
+    The key and its organization are read on every request (one indexed query): a revoked key or a
+    changed organization takes effect in every process at once.
     """
     key_hash = DeviceKey.hash_key(raw_key)
-    seconds = settings.DEVICE_KEY_CACHE_SECONDS
-    device = read(_cache_key(key_hash)) if seconds else None
-    changed = device is None
+    device = DeviceKey.objects.select_related("organization").filter(key_hash=key_hash, revoked_at__isnull=True).first()
     if device is None:
-        try:
-            device = DeviceKey.objects.select_related("organization").get(key_hash=key_hash, revoked_at__isnull=True)
-        except DeviceKey.DoesNotExist:
-            return None
+        return None
     now = timezone.now()
     # Write at most once a minute per device: a busy turnstile must not turn every scan into a write.
     if device.last_used_at is None or now - device.last_used_at > LAST_USED_RESOLUTION:
         DeviceKey.objects.filter(pk=device.pk).update(last_used_at=now)
         device.last_used_at = now
-        changed = True
-    if seconds and changed:
-        write(_cache_key(key_hash), device, seconds)
     return device
-
-
-def forget_devices(key_hashes) -> None:
-    """Drop the cached copies of these devices (called when a key or its organization changes)."""
-    forget([_cache_key(h) for h in key_hashes])
 
 
 class DeviceKeyAuthentication(authentication.BaseAuthentication):

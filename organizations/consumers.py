@@ -7,13 +7,20 @@ from django.http import Http404
 from organizations.models import DeviceKind
 from organizations.realtime import organization_channel
 from organizations.tenancy import resolve_principal
+from realtime.relay import HEARTBEAT_GROUP
+from realtime.selectors import channel_last_sequence
 
 
 class OrganizationConsumer(AsyncJsonWebsocketConsumer):
     """Streams an organization's events to signed-in members or its display keys.
 
     Subclasses set `url_kwarg` and override `group_name` to serve another channel.
-    Each message is `{"event": <name>, "data": <payload>}`.
+    Each message is `{"event": <name>, "data": <payload>}`; every payload carries the relay's
+    `event_id` and the channel's `sequence` beside its own keys. The relay's heartbeat arrives as
+    `{"event": "heartbeat", "data": {"at": <iso time>, "interval": <seconds>}}`: a screen is live
+    only while these arrive (static/js/live.js). The first message after connecting is
+    `{"event": "hello", "data": {"sequence": <the channel's last sequence>}}`, read after joining the
+    group: a screen that fetches its snapshot now expects the next event to be that + 1.
     """
 
     url_kwarg = "org_slug"
@@ -43,18 +50,25 @@ class OrganizationConsumer(AsyncJsonWebsocketConsumer):
         self.principal = principal
         self.group = self.group_name(principal)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.channel_layer.group_add(HEARTBEAT_GROUP, self.channel_name)
+        sequence = await database_sync_to_async(channel_last_sequence)(name=self.group)
         await self.accept()
+        await self.send_json({"event": "hello", "data": {"sequence": sequence}})
 
     async def disconnect(self, code):
         if getattr(self, "group", None):
             await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_discard(HEARTBEAT_GROUP, self.channel_name)
 
     async def dispatch(self, message):
+        # Channels runs close_old_connections() through the one thread-sensitive executor before
+        # every handler; these touch no database, and with 1,000 sockets in a process that hop
+        # serialized every delivery of an event through a single thread.
         if message["type"] == "broadcast.event":
-            # Channels runs close_old_connections() through the one thread-sensitive executor
-            # before every handler; a broadcast touches no database, and with 1,000 sockets in a
-            # process that hop serialized every delivery of an event through a single thread.
             await self.broadcast_event(message)
+            return
+        if message["type"] == "relay.heartbeat":
+            await self.send_json({"event": "heartbeat", "data": {"at": message["at"], "interval": message["interval"]}})
             return
         await super().dispatch(message)
 

@@ -9,6 +9,7 @@ act for any organization. Anything else answers 404, so another tenant's existen
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.dispatch import Signal
 from django.http import Http404
 
 from organizations.models import DeviceKey, Membership, Organization, Role
@@ -32,6 +33,11 @@ def default_organization() -> Organization:
         slug=settings.DEFAULT_ORGANIZATION_SLUG, defaults={"name": "Default organization"}
     )
     return org
+
+
+# Sent by the API's permission check once the caller's organization is known (bookings.rls narrows
+# the database connection to it).
+principal_resolved = Signal()
 
 
 def resolve_principal(*, user, device: DeviceKey | None, slug: str | None) -> Principal:

@@ -31,13 +31,16 @@ class PastRateInline(admin.TabularInline):
 @admin.register(Staff)
 class StaffAdmin(ScopedModelAdmin):
     list_display = ["full_name", "organization", "department", "is_active", "is_on_duty", "last_clock_in", "last_clock_out"]
-    list_filter = ["is_on_duty", "is_active", "department", "organization"]
+    list_filter = ["session_active", "is_active", "department", "organization"]
     list_select_related = ["organization", "user"]
     search_fields = ["first_name", "last_name", "user__username", "department"]
     raw_id_fields = ["user"]
-    readonly_fields = ["is_on_duty", "last_clock_in", "last_clock_out", "total_visits", "session_active"]
+    readonly_fields = ["is_on_duty", "last_clock_in", "last_clock_out", "total_visits"]
     show_full_result_count = False
     inlines = [WeeklyShiftInline, PastRateInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(last_clock_out=Staff.last_clock_out_subquery())
 
     def save_model(self, request, obj, form, change):
         """A changed hourly rate takes effect today through the service, so past days keep theirs."""

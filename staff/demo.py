@@ -73,7 +73,7 @@ def seed(progress) -> str:
     if CheckIn.objects.filter(organization=hotel, attendee_type=ct).exists():
         return summary + " (history already present)"
     _history(hotel, people, progress)
-    on_duty = Staff.objects.filter(organization=hotel, is_on_duty=True).count()
+    on_duty = Staff.objects.filter(organization=hotel, session_active=True).count()
     return summary + f"; {on_duty} on duty now"
 
 
@@ -107,6 +107,6 @@ def _history(hotel, people, progress) -> None:
             progress(f"clock history down to {days_ago} day(s) ago")
     services.staff_auto_checkout(organization=hotel, now=now)
     # Whatever the hour of seeding, the board should show a busy hotel: a few people came in early.
-    off = [s for s in Staff.objects.filter(organization=hotel, is_on_duty=False).order_by("pk")]
+    off = [s for s in Staff.objects.filter(organization=hotel, session_active=False).order_by("pk")]
     for staff in rng.sample(off, k=max(0, min(len(off), 6 - (len(people) - len(off))))):
         services.staff_clock_in(staff=staff, method="kiosk", at=now - timedelta(minutes=rng.randint(5, 150)))

@@ -4,7 +4,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Max, OuterRef, Q, Subquery
+from django.utils.functional import cached_property
 
 from attendance.models import AttendeeMixin
 from organizations.models import Organization
@@ -13,9 +14,9 @@ from organizations.models import Organization
 class Staff(AttendeeMixin):
     """A staff member of a hotel (the organization). One user is staff of a hotel at most once.
 
-    `is_on_duty`, `last_clock_in` and `last_clock_out` mirror the engine's session and are written
-    only by staff.plugins / staff.services while the row is locked (or by the reconcile job).
-    The weekly schedule lives in the engine's `attendance.WeeklyShift` rows.
+    `is_on_duty`, `last_clock_in` and `last_clock_out` are derived from the engine's session and
+    check-ins, never stored apart from them. The weekly schedule lives in the engine's
+    `attendance.WeeklyShift` rows.
     """
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="staff_members")
@@ -29,9 +30,6 @@ class Staff(AttendeeMixin):
     hourly_rate = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0.00"),
                                       help_text="The rate in force now; earlier ones are PastRate rows.")
     is_active = models.BooleanField(default=True, help_text="Inactive staff cannot clock in.")
-    is_on_duty = models.BooleanField(default=False, editable=False)
-    last_clock_in = models.DateTimeField(null=True, blank=True, editable=False)
-    last_clock_out = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -41,16 +39,47 @@ class Staff(AttendeeMixin):
             models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="staff_hourly_rate_not_negative"),
         ]
         indexes = [
-            models.Index(fields=["organization", "is_on_duty"], name="staff_org_on_duty"),
+            models.Index(fields=["organization", "session_active"], name="staff_org_session_active"),
             models.Index(fields=["organization", "department"], name="staff_org_department"),
         ]
 
     def __str__(self) -> str:
         return self.full_name
 
+    @staticmethod
+    def last_clock_out_subquery():
+        """Each row's latest check-out, for `annotate(last_clock_out=...)` on a list of staff."""
+        from attendance import registry
+        from attendance.models import CheckIn
+
+        latest = CheckIn.objects.filter(
+            attendee_type=registry.content_type_for(Staff), attendee_id=OuterRef("pk"), checked_out_at__isnull=False
+        ).order_by("-checked_out_at")
+        return Subquery(latest.values("checked_out_at")[:1])
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def is_on_duty(self) -> bool:
+        """On duty while the engine holds an open session for this person."""
+        return self.session_active
+
+    @property
+    def last_clock_in(self):
+        """Every check-in of a staff member is a clock-in: the engine's last visit."""
+        return self.last_visit_at
+
+    @cached_property
+    def last_clock_out(self):
+        """The latest check-out of this person's sessions (selectors may annotate it instead)."""
+        from attendance import registry
+        from attendance.models import CheckIn
+
+        return CheckIn.objects.filter(
+            attendee_type=registry.content_type_for(Staff), attendee_id=self.pk
+        ).aggregate(last=Max("checked_out_at"))["last"]
 
     def attendance_is_active(self) -> bool:
         return self.is_active

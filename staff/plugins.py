@@ -1,9 +1,9 @@
-"""The engine plugin that keeps a Staff row in step with its attendance session.
+"""The engine plugin of the staff clock: audit a clock-in on someone's behalf and tell the screens.
 
 It runs inside the check-in/check-out transaction with the staff row locked, for every check-in of
-a Staff attendee whatever its source (the staff API, the engine's API, an admin force check-out),
-so `is_on_duty` cannot drift from the engine's session. The live event is queued with
-transaction.on_commit, so it is sent only if the clock change commits.
+a Staff attendee whatever its source (the staff API, the engine's API, an admin force check-out).
+Whether someone is on duty is the engine's open session (`Staff.is_on_duty`); nothing is copied.
+The live event is queued with transaction.on_commit, so it is sent only if the clock change commits.
 """
 
 from attendance.plugins import CheckInContext, Plugin
@@ -19,9 +19,6 @@ class StaffClockPlugin(Plugin):
 
     def after_check_in(self, ctx: CheckInContext, check_in) -> None:
         staff = ctx.attendee
-        staff.is_on_duty = True
-        staff.last_clock_in = check_in.checked_in_at
-        staff.save(update_fields=["is_on_duty", "last_clock_in"])
         reason = ctx.options.get("on_behalf_reason")
         if reason:
             audit_log_record(
@@ -33,10 +30,6 @@ class StaffClockPlugin(Plugin):
 
     def after_check_out(self, ctx: CheckInContext, check_in) -> None:
         staff = ctx.attendee
-        staff.is_on_duty = staff.session_active  # closing an older session leaves the current one open
-        if staff.last_clock_out is None or check_in.checked_out_at > staff.last_clock_out:
-            staff.last_clock_out = check_in.checked_out_at
-        staff.save(update_fields=["is_on_duty", "last_clock_out"])
-        if not staff.is_on_duty:
+        if not staff.is_on_duty:  # closing an older session leaves the current one open
             broadcast(hotel_channel(ctx.organization.slug), CLOCK_EVENT,
                       clock_payload(staff, action="clock_out", at=check_in.checked_out_at))

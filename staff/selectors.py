@@ -52,10 +52,42 @@ def _person(staff: Staff) -> dict:
     }
 
 
+def _shifts_by_staff(organization: Organization, staff_ids) -> dict[int, list[WeeklyShift]]:
+    by_staff: dict[int, list[WeeklyShift]] = defaultdict(list)
+    rows = WeeklyShift.objects.filter(organization=organization, attendee_type=registry.content_type_for(Staff),
+                                      attendee_id__in=list(staff_ids))
+    for shift in rows:
+        by_staff[shift.attendee_id].append(shift)
+    return by_staff
+
+
+def shift_warning(*, staff: Staff, at, shifts: list[WeeklyShift] | None = None) -> str | None:
+    """Why a clock-in at `at` is outside the person's weekly schedule, or None when it is inside it
+    (from `early_clock_in_minutes` before a shift's start to its end) or the person has no schedule."""
+    from staff.services import staff_options
+
+    organization = staff.organization
+    if shifts is None:
+        shifts = _shifts_by_staff(organization, [staff.pk])[staff.pk]
+    if not shifts:
+        return None
+    tz = organization.tz
+    window = schedules.shift_for(shifts, at, tz)
+    early = timedelta(minutes=staff_options(organization)["early_clock_in_minutes"])
+    if window is None:
+        return f"Clocked in at {at.astimezone(tz):%H:%M}, with no shift today."
+    if window.start - early <= at <= window.end:
+        return None
+    return (f"Clocked in at {at.astimezone(tz):%H:%M}, outside the shift "
+            f"{window.start.astimezone(tz):%H:%M}–{window.end.astimezone(tz):%H:%M}.")
+
+
 def board_snapshot(*, organization: Organization, recent_limit: int = RECENT_LIMIT) -> dict:
-    """Everything the big screen shows: who is on duty since when, counts per department, recent events."""
-    people = {s.pk: s for s in Staff.objects.filter(organization=organization)}
+    """Everything the big screen shows: who is on duty since when (and who clocked in outside their
+    shift), counts per department, recent events."""
+    people = {s.pk: s for s in Staff.objects.filter(organization=organization).select_related("organization")}
     on_duty = sorted((s for s in people.values() if s.is_on_duty), key=lambda s: (s.last_clock_in or timezone.now(), s.pk))
+    shifts = _shifts_by_staff(organization, [s.pk for s in on_duty])
     departments: dict[str, dict] = {}
     for s in people.values():
         if not s.is_active and not s.is_on_duty:
@@ -79,7 +111,9 @@ def board_snapshot(*, organization: Organization, recent_limit: int = RECENT_LIM
     return {
         "hotel": {"slug": organization.slug, "name": organization.name, "time_zone": organization.time_zone},
         "at": iso_utc(timezone.now()),
-        "on_duty": [{**_person(s), "since": iso_utc(s.last_clock_in) if s.last_clock_in else None} for s in on_duty],
+        "on_duty": [{**_person(s), "since": iso_utc(s.last_clock_in) if s.last_clock_in else None,
+                     "shift_warning": shift_warning(staff=s, at=s.last_clock_in, shifts=shifts[s.pk]) if s.last_clock_in else None}
+                    for s in on_duty],
         "departments": sorted(departments.values(), key=lambda d: d["department"]),
         "totals": {"on_duty": len(on_duty), "staff": sum(d["total"] for d in departments.values())},
         "recent": recent,

@@ -11,14 +11,13 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from attendance import registry, schedules
 from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, WeeklyShift
-from attendance.plugins import CheckInContext
 from config.errors import DomainError
 from organizations.dates import local_today
 from organizations.models import Organization
@@ -36,6 +35,7 @@ DEFAULT_OPTIONS = {
     "max_session_hours": 16,  # without a matching shift, close a forgotten clock-out after this
     "standard_day_hours": 8,  # overtime threshold per day for staff with no weekly schedule
     "paid_breaks": False,  # a gap between two sessions of one shift day counts as worked time
+    "early_clock_in_minutes": 30,  # a clock-in this long before a shift starts is still "on shift"
 }
 
 
@@ -95,25 +95,12 @@ def staff_clock_in(
     Call outside any transaction (the engine records refusals in their own).
     """
     on_behalf = _on_behalf(staff, actor, reason)
-    if _on_duty(Staff.objects.get(pk=staff.pk), at or timezone.now()):
-        # Said before the engine's rules run: its duplicate-scan window would otherwise answer first.
-        refused = Refused(f"{staff.full_name} is already on duty.", code="already_on_duty")
-        engine.refusal_record(
-            ctx=CheckInContext(organization=staff.organization, attendee=staff, method=method, source=SOURCE,
-                               at=at or timezone.now(), actor=actor, device=device),
-            refused=refused,
-        )
-        raise refused
-    try:
-        result = engine.check_in(
-            organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
-            device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
-            options={"on_behalf_reason": on_behalf},
-        )
-    except Refused as refused:
-        if refused.code == "already_checked_in":
-            raise Refused(f"{staff.full_name} is already on duty.", code="already_on_duty") from refused
-        raise
+    # Already on duty is refused by the engine under the staff row's lock (the channel's policy, staff.apps).
+    result = engine.check_in(
+        organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
+        device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
+        options={"on_behalf_reason": on_behalf},
+    )
     return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=result.check_in.checked_in_at,
                        check_in=result.check_in)
 
@@ -155,79 +142,24 @@ def staff_clock_toggle(
     return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at)
 
 
-# --- auto check-out and the on-duty mirror ------------------------------------------------------
+# --- auto check-out ---------------------------------------------------------------------------------
 
 
-def staff_sync_closed_sessions(*, organization: Organization, check_in_ids: list[int]) -> int:
-    """Mirror sessions the engine closed in bulk (auto check-out) onto the staff rows; broadcast them.
-
-    The engine's `checkout_expired` updates sessions without plugins, so this runs from the
-    `session_auto_closed` signal (and the reconcile job catches anything a crash left behind).
-    Returns the number of staff rows changed.
-    """
-    rows = list(
-        CheckIn.objects.filter(
-            organization=organization, pk__in=check_in_ids, attendee_type=registry.content_type_for(Staff)
-        ).values("attendee_id", "checked_out_at")
-    )
-    changed = 0
-    for row in rows:
-        with transaction.atomic():
-            staff = Staff.objects.select_for_update(of=("self",)).filter(pk=row["attendee_id"]).first()
-            if staff is None:
-                continue
-            on_duty = staff.session_active
-            last_out = row["checked_out_at"]
-            if staff.last_clock_out is not None and staff.last_clock_out > last_out:
-                last_out = staff.last_clock_out
-            if staff.is_on_duty == on_duty and staff.last_clock_out == last_out:
-                continue
-            was_on_duty = staff.is_on_duty
-            staff.is_on_duty, staff.last_clock_out = on_duty, last_out
-            staff.save(update_fields=["is_on_duty", "last_clock_out"])
-            changed += 1
-            if was_on_duty and not on_duty:
-                broadcast(hotel_channel(organization.slug), CLOCK_EVENT,
-                          clock_payload(staff, action="clock_out", at=row["checked_out_at"]))
-    return changed
-
-
-def staff_reconcile_duty(*, organization: Organization) -> int:
-    """Fix staff rows whose `is_on_duty` disagrees with the engine's session; return how many."""
-    drifted = Staff.objects.filter(organization=organization).exclude(is_on_duty=F("session_active"))
-    fixed = 0
-    for staff_id in drifted.values_list("pk", flat=True):
-        with transaction.atomic():
-            staff = Staff.objects.select_for_update(of=("self",)).get(pk=staff_id)
-            if staff.is_on_duty == staff.session_active:
-                continue
-            staff.is_on_duty = staff.session_active
-            fields = ["is_on_duty"]
-            if staff.session_active:
-                opened = CheckIn.objects.get(pk=staff.session_check_in_id)
-                staff.last_clock_in = opened.checked_in_at
-                fields.append("last_clock_in")
-                action, at = "clock_in", opened.checked_in_at
-            else:
-                last = (CheckIn.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=staff.pk,
-                                               checked_out_at__isnull=False).order_by("-checked_out_at").first())
-                at = last.checked_out_at if last else timezone.now()
-                staff.last_clock_out = at
-                fields.append("last_clock_out")
-                action = "clock_out"
-            staff.save(update_fields=fields)
-            broadcast(hotel_channel(organization.slug), CLOCK_EVENT, clock_payload(staff, action=action, at=at))
-            fixed += 1
-    if fixed:
-        logger.warning("reconciled is_on_duty of %s staff row(s) in %s", fixed, organization.slug)
-    return fixed
+def staff_announce_auto_closed(*, organization: Organization, check_in_ids: list[int]) -> int:
+    """Broadcast a clock-out for each staff session the engine's auto check-out closed; return how many."""
+    rows = CheckIn.objects.filter(
+        organization=organization, pk__in=check_in_ids, attendee_type=registry.content_type_for(Staff)
+    ).values_list("attendee_id", "checked_out_at")
+    closed = dict(rows)
+    for staff in Staff.objects.filter(pk__in=closed, session_active=False):
+        broadcast(hotel_channel(organization.slug), CLOCK_EVENT,
+                  clock_payload(staff, action="clock_out", at=closed[staff.pk]))
+    return len(closed)
 
 
 def staff_auto_checkout(*, organization: Organization, now: datetime | None = None) -> int:
     """Close the hotel's forgotten clock-outs whose shift end + grace has passed (flagged auto_closed)."""
-    closed = engine.checkout_expired(organization=organization, before=now, target_model=Staff)
-    staff_reconcile_duty(organization=organization)
-    return closed
+    return engine.checkout_expired(organization=organization, before=now, target_model=Staff)
 
 
 # --- weekly schedule ----------------------------------------------------------------------------

@@ -127,8 +127,13 @@ def asgi_live_server(transactional_db):
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(application, log_level="warning", lifespan="off", ws="websockets-sansio")
+    from django.test import override_settings
+
+    # Lifespan on: the outbox relay runs inside the server, as under `make run` (realtime.asgi).
+    config = uvicorn.Config(application, log_level="warning", lifespan="on", ws="websockets-sansio")
     server = uvicorn.Server(config)
+    relay_here = override_settings(REALTIME_RELAY_IN_PROCESS=True)
+    relay_here.enable()
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -140,6 +145,7 @@ def asgi_live_server(transactional_db):
     server.should_exit = True
     thread.join(timeout=10)
     sock.close()
+    relay_here.disable()
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ from django.contrib.contenttypes.models import ContentType
 
 from attendance import registry
 from attendance.models import CheckIn, Refusal
+from config.fields import DateTimeFilter
 
 
 class CheckInFilter(django_filters.FilterSet):
@@ -11,8 +12,8 @@ class CheckInFilter(django_filters.FilterSet):
     method = django_filters.CharFilter()
     source = django_filters.CharFilter()
     location = django_filters.CharFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="checked_in_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="checked_in_at", lookup_expr="lt")
+    since = DateTimeFilter(field_name="checked_in_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="checked_in_at", lookup_expr="lt")
     open = django_filters.BooleanFilter(field_name="checked_out_at", lookup_expr="isnull")
     auto_closed = django_filters.BooleanFilter()
 
@@ -28,8 +29,8 @@ class CheckInFilter(django_filters.FilterSet):
 class RefusalFilter(django_filters.FilterSet):
     code = django_filters.CharFilter()
     attendee_id = django_filters.NumberFilter()
-    since = django_filters.IsoDateTimeFilter(field_name="attempted_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="attempted_at", lookup_expr="lt")
+    since = DateTimeFilter(field_name="attempted_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="attempted_at", lookup_expr="lt")
 
     class Meta:
         model = Refusal

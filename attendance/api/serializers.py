@@ -7,7 +7,7 @@ from rest_framework import serializers
 from attendance import registry, selectors
 from attendance.exceptions import AttendeeNotFound
 from attendance.models import CheckIn, Correction, CorrectionKind, Kind, Member, Refusal
-from config.fields import ModelSerializer, column_integer, id_integer
+from config.fields import DateTimeField, ModelSerializer, column_integer, id_integer
 
 ACTIONS = ["check_in", "check_out"]  # what a toggle did, or what an offline batch item does
 
@@ -52,8 +52,8 @@ class AttendeeRefSerializer(serializers.Serializer):
 
 class CheckInInputSerializer(AttendeeRefSerializer):
     method = serializers.CharField(required=False, default="api", max_length=32)
-    at = serializers.DateTimeField(required=False, help_text="When it happened (default: now). ISO 8601.")
-    expected_checkout_at = serializers.DateTimeField(required=False, allow_null=True)
+    at = DateTimeField(required=False, help_text="When it happened (default: now). ISO 8601.")
+    expected_checkout_at = DateTimeField(required=False, allow_null=True)
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
     metadata = serializers.DictField(required=False, default=dict)
@@ -72,18 +72,18 @@ class CheckInInputSerializer(AttendeeRefSerializer):
 
 
 class CheckOutInputSerializer(AttendeeRefSerializer):
-    at = serializers.DateTimeField(required=False)
+    at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
 class CheckOutByIdInputSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False)
+    at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
 
 
 class BulkItemSerializer(AttendeeRefSerializer):
     action = serializers.ChoiceField(choices=ACTIONS)
-    at = serializers.DateTimeField()
+    at = DateTimeField()
     event_id = serializers.CharField(max_length=100)
     method = serializers.CharField(required=False, max_length=32)
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
@@ -100,9 +100,9 @@ class CheckInSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     attendee_type = serializers.SerializerMethodField()
     attendee_id = serializers.IntegerField(read_only=True)
-    checked_in_at = serializers.DateTimeField(read_only=True)
-    checked_out_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    expected_checkout_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    checked_in_at = DateTimeField(read_only=True)
+    checked_out_at = DateTimeField(read_only=True, allow_null=True)
+    expected_checkout_at = DateTimeField(read_only=True, allow_null=True)
     duration_seconds = serializers.IntegerField(read_only=True, allow_null=True)
     is_open = serializers.BooleanField(read_only=True)
     method = serializers.CharField(read_only=True)
@@ -146,7 +146,7 @@ class CheckInSerializer(serializers.Serializer):
         }
 
 
-_DATETIME_FIELD = serializers.DateTimeField()
+_DATETIME_FIELD = DateTimeField()
 
 
 def _datetime(value):
@@ -173,8 +173,8 @@ class MemberSerializer(ModelSerializer):
 class CorrectionInputSerializer(AttendeeRefSerializer):
     kind = serializers.ChoiceField(choices=CorrectionKind.choices)
     check_in_id = id_integer(CheckIn, required=False)
-    proposed_checked_in_at = serializers.DateTimeField(required=False)
-    proposed_checked_out_at = serializers.DateTimeField(required=False)
+    proposed_checked_in_at = DateTimeField(required=False)
+    proposed_checked_out_at = DateTimeField(required=False)
     reason = serializers.CharField(max_length=2000)
 
 

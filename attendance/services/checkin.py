@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from attendance import events, live, registry, schedules
+from attendance import events, live, policies, registry, schedules
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, Kind
 from attendance.plugins import CheckInContext, active_plugins
@@ -109,14 +109,22 @@ def session_open_locked(
     idempotency_key: str | None = None,
     external_id: str | None = None,
 ) -> CheckIn:
-    """Apply the rules and write the check-in. The attendee row (ctx.attendee) must be locked."""
+    """Apply the rules and write the check-in. The attendee row (ctx.attendee) must be locked.
+
+    The channel's policy (attendance.policies) decides the duplicate-scan window and what an open
+    session means; where it is silent, the organization's options do.
+    """
     organization, attendee, at = ctx.organization, ctx.attendee, ctx.at
     refuse_future(at)
+    policy = policies.policy_for(ctx.source)
     if not attendee.attendance_enabled:
         raise Refused("Attendance is disabled for this person.", code="attendance_disabled")
     if not attendee.attendance_is_active():
         raise Refused(f"{attendee.attendance_name()} is not active and cannot check in.", code="attendee_inactive")
-    window = timedelta(seconds=organization.option("duplicate_scan_seconds", settings.ATTENDANCE_DUPLICATE_SCAN_SECONDS))
+    seconds = policy.duplicate_scan_seconds
+    if seconds is None:
+        seconds = organization.option("duplicate_scan_seconds", settings.ATTENDANCE_DUPLICATE_SCAN_SECONDS)
+    window = timedelta(seconds=seconds)
     if attendee.last_visit_at and timedelta(0) <= at - attendee.last_visit_at < window:
         raise Refused(
             f"{attendee.attendance_name()} was checked in {int((at - attendee.last_visit_at).total_seconds())} s ago; "
@@ -134,14 +142,14 @@ def session_open_locked(
                 ctx=ctx, row=previous, at=max(expected, previous.checked_in_at), auto=True,
                 notes="closed at its expected check-out by the next check-in",
             )
-        elif organization.option("on_open_session", "refuse") == "close_and_reopen":
+        elif (policy.on_open_session or organization.option("on_open_session", "refuse")) == "close_and_reopen":
             session_close_locked(
                 ctx=ctx, row=previous, at=max(at, previous.checked_in_at), notes="closed by a new check-in"
             )
         else:
             raise Refused(
-                f"{attendee.attendance_name()} is already checked in.",
-                code="already_checked_in",
+                policy.already_open_message.format(name=attendee.attendance_name()),
+                code=policy.already_open_code,
                 check_in_id=attendee.session_check_in_id,
             )
 

@@ -4,7 +4,6 @@ import logging
 from datetime import timedelta
 
 import pytest
-from celery.exceptions import Retry
 from django.utils import timezone
 
 from attendance import registry, tasks
@@ -54,12 +53,11 @@ def test_one_organizations_bad_row_never_stops_the_auto_check_out_of_the_others(
     assert good.auto_closed and good.checked_out_at == good.expected_checkout_at
     assert bad.checked_out_at is None
     failures = [r for r in caplog.records if r.name == "config.jobs"]
-    (failed, retry) = failures
+    failed = failures[0]
     # logged with the task, the organization and the broken rule (on PostgreSQL also the failing row)
     assert failed.getMessage().startswith("attendance.tasks.checkout_expired failed for organization acme")
     assert "checkout_after_checkin" in failed.getMessage()
-    # and retried on its own: the task asked Celery for a retry (run eagerly here, the retry surfaces at once)
-    assert isinstance(retry.exc_info[1], Retry) and retry.getMessage().endswith(f"organization {org.pk}")
+    # a bad row is no transient error: no retry storm; the next scheduled run tries this organization again
 
 
 def test_a_missing_organization_is_nothing_to_do():

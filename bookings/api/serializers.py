@@ -19,7 +19,7 @@ from bookings.models import (
     Venue,
     WaitlistEntry,
 )
-from config.fields import ModelSerializer, PrimaryKeyRelatedField, column_integer, id_integer
+from config.fields import DateTimeField, ModelSerializer, PrimaryKeyRelatedField, column_integer, id_integer
 
 
 class OrgScopedPKField(PrimaryKeyRelatedField):
@@ -59,7 +59,7 @@ class FitnessClassSerializer(ModelSerializer):
     class_type = OrgScopedPKField(queryset=ClassType.objects.all())
     venue = OrgScopedPKField(queryset=Venue.objects.all())
     instructors = OrgScopedPKField(queryset=Instructor.objects.all(), many=True, required=False)
-    ends_at = serializers.DateTimeField(required=False, help_text="Default: start + the class type's duration.")
+    ends_at = DateTimeField(required=False, help_text="Default: start + the class type's duration.")
     capacity = serializers.IntegerField(read_only=True)
     booked = serializers.SerializerMethodField(help_text="Places held (registered or attended).")
     class_type_name = serializers.CharField(source="class_type.name", read_only=True)
@@ -176,7 +176,7 @@ class SeriesInputSerializer(BookingInputSerializer):
 
 
 class CancelInputSerializer(serializers.Serializer):
-    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    at = DateTimeField(required=False, allow_null=True, default=None)
 
 
 class ClassCheckInInputSerializer(serializers.Serializer):
@@ -185,7 +185,7 @@ class ClassCheckInInputSerializer(serializers.Serializer):
     booking_id = id_integer(Booking, required=False)
     class_id = id_integer(FitnessClass, required=False)
     method = serializers.CharField(required=False, default="manual", max_length=32)
-    at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    at = DateTimeField(required=False, allow_null=True, default=None)
 
     def validate(self, attrs):
         if not (attrs.get("customer_id") or attrs.get("qr_token") or attrs.get("booking_id")):

@@ -8,6 +8,7 @@ import csv
 import io
 from datetime import timedelta
 
+from asgiref.sync import sync_to_async
 from django.db.models import Count, Q
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,12 +19,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attendance.models import Member
-from bookings import rls, selectors, services
+from bookings import selectors, services
 from bookings.api import serializers as s
 from bookings.exceptions import BookingNotFound
 from bookings.models import (
     Booking,
     BookingSource,
+    BookingStatus,
     ClassPackage,
     ClassType,
     CustomerMembership,
@@ -32,6 +34,7 @@ from bookings.models import (
     MembershipPlan,
     Venue,
     WaitlistEntry,
+    WaitlistStatus,
 )
 from config.api import Pagination
 from config.api import validated as _valid
@@ -53,26 +56,25 @@ class CSVRenderer(renderers.BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if isinstance(data, dict) and "code" in data and "detail" in data:  # an error body
-            data = [data]
+            return rows_to_csv([data])
         rows = data if isinstance(data, list) else [data]
-        return rows_to_csv(rows)
+        view = (renderer_context or {}).get("view")
+        return rows_to_csv(rows, columns=getattr(view, "csv_columns", None))
 
 
-def rows_to_csv(rows: list[dict]) -> str:
+def rows_to_csv(rows: list[dict], columns: list[str] | None = None) -> str:
+    """The rows as CSV, header first; an empty table still has its header when the view names its columns."""
     out = io.StringIO()
-    if rows:
-        writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), extrasaction="ignore")
+    fieldnames = list(rows[0].keys()) if rows else columns
+    if fieldnames:
+        writer = csv.DictWriter(out, fieldnames=fieldnames, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
     return out.getvalue()
 
 
 class StudioView(PrincipalMixin):
-    """Mixin: the caller's organization, actor and device; RLS activated after the permission check."""
-
-    def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)
-        rls.activate(request.principal.organization)
+    """Mixin: the caller's organization, actor and device (the permission check narrows RLS to it)."""
 
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "organization": self.organization}
@@ -206,6 +208,7 @@ class ClassPackageViewSet(_CustomerOwnedViewSet):
     serializer_class = s.ClassPackageSerializer
 
 
+@extend_schema_view(list=extend_schema(parameters=PERIOD_PARAMETERS[:2]))
 class FitnessClassViewSet(ManagedViewSet):
     """Classes; `?date=YYYY-MM-DD` lists one local day, `?start=&end=` a range (default: today on)."""
 
@@ -261,6 +264,11 @@ class FitnessClassViewSet(ManagedViewSet):
 # --- bookings, waitlist, series, check-in -------------------------------------------------------
 
 
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("class_id", int, description="Only this class's bookings."),
+    OpenApiParameter("customer_id", int, description="Only this customer's bookings."),
+    OpenApiParameter("status", str, enum=BookingStatus.values),
+]))
 class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Bookings. Desk roles book for anyone; a customer (role member) books for their own record."""
 
@@ -351,6 +359,10 @@ class BookingViewSet(StudioView, mixins.ListModelMixin, mixins.RetrieveModelMixi
         return row
 
 
+@extend_schema_view(list=extend_schema(parameters=[
+    OpenApiParameter("class_id", int, description="Only this class's entries."),
+    OpenApiParameter("status", str, enum=WaitlistStatus.values),
+]))
 class WaitlistViewSet(StudioView, mixins.ListModelMixin, viewsets.GenericViewSet):
     """Waitlist entries. The desk sees all; a customer sees (and leaves) their own."""
 
@@ -455,6 +467,8 @@ class StatisticsReport(ReportView):
 @report_body(s.CapacityReportSerializer)
 class CapacityReport(ReportView):
     filename = "capacity"
+    csv_columns = ["class_type_id", "class_type", "venue_id", "venue", "classes", "places", "bookings", "attended",
+                   "attendance_rate", "utilisation", "booked_utilisation"]
 
     def report(self, params, start, end):
         return selectors.capacity(organization=self.organization, start=start, end=end)
@@ -466,6 +480,7 @@ class LateArrivalsReport(ReportView):
     for the order of the classes); the CSV is the list of late arrivals."""
 
     filename = "late-arrivals"
+    csv_columns = ["class_type_id", "class_type", "attended", "late", "late_rate", "average_minutes_late", "max_minutes_late"]
     default_days = 7
     params_serializer = s.LateArrivalsParamsSerializer
 
@@ -482,7 +497,9 @@ class LateArrivalsReport(ReportView):
         return report["arrivals"]
 
 
-@report_body(s.TimelineReportSerializer)
+@report_body(s.TimelineReportSerializer, parameters=[
+    OpenApiParameter("granularity", str, enum=["day", "week", "month"], description="Default: day."),
+])
 class TimelineReport(ReportView):
     filename = "timeline"
 
@@ -494,6 +511,8 @@ class TimelineReport(ReportView):
 @report_body(s.InstructorReportSerializer)
 class InstructorReport(ReportView):
     filename = "instructors"
+    csv_columns = ["instructor_id", "instructor", "classes_taught", "attended", "average_attendance", "places",
+                   "utilisation", "no_shows", "no_show_rate"]
 
     def report(self, params, start, end):
         return selectors.instructor_performance(organization=self.organization, start=start, end=end)
@@ -502,6 +521,7 @@ class InstructorReport(ReportView):
 @report_body(s.RevenueReportSerializer)
 class RevenueReport(ReportView):
     filename = "revenue"
+    csv_columns = ["method", "bookings", "paid_pennies", "refunded_pennies", "net_pennies"]
 
     def report(self, params, start, end):
         return selectors.revenue(organization=self.organization, start=start, end=end)
@@ -518,9 +538,12 @@ class PeakHoursReport(ReportView):
         return report["cells"]
 
 
-@report_body(s.EngagementReportSerializer)
+@report_body(s.EngagementReportSerializer, parameters=[
+    OpenApiParameter("lapsed_days", int, description="Days without a class that make a customer lapsed."),
+])
 class EngagementReport(ReportView):
     filename = "engagement"
+    csv_columns = ["customer_id", "name", "last_attended"]  # the lapsed customers
 
     def report(self, params, start, end):
         return selectors.engagement(organization=self.organization, start=start, end=end,
@@ -533,6 +556,8 @@ class EngagementReport(ReportView):
 @report_body(s.CustomerHistoryReportSerializer)
 class CustomerHistoryReport(ReportView):
     filename = "customer-history"
+    csv_columns = ["booking_id", "class_id", "class_type", "venue", "instructors", "starts_at", "status", "method",
+                   "was_late", "minutes_late"]
     allowed_roles = DESK_ROLES
 
     @REPORT_SCHEMA
@@ -581,9 +606,18 @@ class AttendancesReport(ReportView):
             if batch or header:
                 yield _csv_chunk(organization, batch, header)
 
-        response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
+        # Under ASGI (uvicorn) Django wants an asynchronous iterator, or it warns and buffers the whole file.
+        content = _async_chunks(chunks()) if getattr(self.request, "scope", None) is not None else chunks()
+        response = StreamingHttpResponse(content, content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+async def _async_chunks(iterator):
+    """Yield a synchronous iterator's chunks from an async context, each read in the request's database thread."""
+    read = sync_to_async(next, thread_sensitive=True)
+    while (chunk := await read(iterator, None)) is not None:
+        yield chunk
 
 
 ATTENDANCE_COLUMNS = ["booking_id", "class_id", "class_type", "venue", "instructors", "starts_at", "customer_id",

@@ -13,6 +13,7 @@ from bookings import events, services
 from bookings.models import Booking, BookingStatus, WaitlistEntry
 from bookings.tests import factories as f
 from config.errors import DomainError
+from realtime.tests.helpers import running_relay
 
 NOW = datetime(2026, 3, 9, 9, 0, tzinfo=ZoneInfo("UTC"))  # 10:00 in Madrid
 
@@ -63,7 +64,8 @@ def test_cancel_promotes_first_come_first_served_with_event(org, tomorrow_class,
         channel = await layer.new_channel()
         await layer.group_add(f"org-{org.slug}", channel)
         result = await sync_to_async(cancel)()
-        return result, await asyncio.wait_for(layer.receive(channel), 5)
+        async with running_relay(targets=["layer"]):
+            return result, await asyncio.wait_for(layer.receive(channel), 5)
 
     try:
         cancelled, message = async_to_sync(cancel_and_listen)()

@@ -28,7 +28,11 @@ def test_desk_checks_a_customer_in_and_a_cancellation_after_the_start_is_refused
         page.wait_for_selector(".messages li")
         assert re.search(r"Ada Late checked in, 1\d min late\.", page.inner_text(".messages"))
         assert page.locator("tr", has_text="Ada Late").locator(".status").inner_text() == "Attended (late)"
-        page.locator("tr", has_text="Bo Stays").locator("button", has_text="Cancel").click()
+        asked = []
+        page.once("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))  # the desk asks first
+        with page.expect_navigation():
+            page.locator("tr", has_text="Bo Stays").locator("button", has_text="Cancel").click()
+        assert asked == ["Cancel Bo Stays's booking?"]
         page.wait_for_selector(".messages li")
         assert "class_started" in page.inner_text(".messages")
     finally:

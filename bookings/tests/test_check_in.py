@@ -106,3 +106,15 @@ def test_no_show_job_marks_only_ended_classes_in_batches_and_is_idempotent(org, 
 def test_no_show_job_is_scheduled_every_five_minutes():
     [entry] = beat.schedules()
     assert entry["task"] == "bookings.tasks.mark_no_shows" and entry["every_seconds"] == 300
+
+
+def test_no_show_job_runs_one_task_per_studio_with_ended_classes(org, other_org, studio, venue, yoga):
+    ended = f.fitness_class(org, yoga, venue, NOW - timedelta(hours=3))
+    theirs = f.fitness_class(other_org, f.class_type(other_org, "Spin"), f.venue(other_org, "B", 5), NOW - timedelta(hours=3))
+    f.booking(ended, f.customer(org, "Mine"))
+    f.booking(theirs, f.customer(other_org, "Theirs"))
+    f.booking(f.fitness_class(org, yoga, venue, NOW + timedelta(hours=3)), f.customer(org, "Later"))
+    with time_machine.travel(NOW, tick=False):
+        assert tasks.mark_no_shows.delay().get() == 2  # one task per studio, each run (eagerly here)
+    assert sorted(Booking.objects.values_list("status", flat=True)) == ["no_show", "no_show", "registered"]
+    assert tasks.mark_organization_no_shows.delay(999_999).get() == 0  # a studio gone since: nothing to do

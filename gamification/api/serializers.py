@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from attendance.models import Member
-from config.fields import id_integer
+from config.fields import DateTimeField, id_integer
 from gamification.models import AccessType, SubscriptionStatus
 
 
@@ -46,12 +46,12 @@ class GymMemberCreateSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     access_type = serializers.ChoiceField(choices=[AccessType.MEMBER, AccessType.STAFF], default=AccessType.MEMBER)
     subscription_status = serializers.ChoiceField(choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    expires_at = DateTimeField(required=False, allow_null=True, default=None)
 
 
 class GymSubscriptionInputSerializer(serializers.Serializer):
     subscription_status = serializers.ChoiceField(choices=SubscriptionStatus.choices)
-    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_at = DateTimeField(allow_null=True)
 
 
 class GymFreezeInputSerializer(serializers.Serializer):
@@ -82,10 +82,10 @@ class GymMemberSummarySerializer(serializers.Serializer):
     access_type = serializers.CharField()
     subscription_status = serializers.CharField()
     door_state = serializers.CharField(help_text="What the door applies now: active, expired, inactive, paused, cancelled, staff or courtesy.")
-    expires_at = serializers.DateTimeField(allow_null=True)
+    expires_at = DateTimeField(allow_null=True)
     current_streak = serializers.IntegerField()
     longest_streak = serializers.IntegerField()
-    last_visit_at = serializers.DateTimeField(allow_null=True)
+    last_visit_at = DateTimeField(allow_null=True)
 
 
 class GymMemberRowSerializer(GymMemberSummarySerializer):
@@ -104,8 +104,8 @@ class GymMemberListSerializer(serializers.Serializer):
 
 class GymVisitSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    checked_in_at = serializers.DateTimeField()
-    expected_checkout_at = serializers.DateTimeField(allow_null=True)
+    checked_in_at = DateTimeField()
+    expected_checkout_at = DateTimeField(allow_null=True)
     access_method = serializers.CharField()
     access_type = serializers.CharField()
 
@@ -119,7 +119,7 @@ class GymEntrySerializer(serializers.Serializer):
 class GymRefusedSerializer(serializers.Serializer):
     code = serializers.CharField()
     detail = serializers.CharField()
-    next_allowed_at = serializers.DateTimeField(required=False)
+    next_allowed_at = DateTimeField(required=False)
     member = GymMemberSummarySerializer(required=False)
 
 
@@ -127,8 +127,8 @@ class GymVisitRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     member_id = serializers.IntegerField()
     name = serializers.CharField()
-    checked_in_at = serializers.DateTimeField()
-    checked_out_at = serializers.DateTimeField(allow_null=True)
+    checked_in_at = DateTimeField()
+    checked_out_at = DateTimeField(allow_null=True)
     access_method = serializers.CharField()
     access_type = serializers.CharField()
     is_open = serializers.BooleanField()
@@ -138,11 +138,11 @@ class GymRefusalRowSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     member_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
-    attempted_at = serializers.DateTimeField()
+    attempted_at = DateTimeField()
     method = serializers.CharField()
     code = serializers.CharField()
     detail = serializers.CharField()
-    next_allowed_at = serializers.DateTimeField(allow_null=True)
+    next_allowed_at = DateTimeField(allow_null=True)
     device = serializers.IntegerField(allow_null=True)
 
 
@@ -162,7 +162,7 @@ class GymDeskStateSerializer(serializers.Serializer):
 
 class GymSettingsOutputSerializer(serializers.Serializer):
     gamification_enabled = serializers.BooleanField()
-    reactivated_at = serializers.DateTimeField(allow_null=True)
+    reactivated_at = DateTimeField(allow_null=True)
     closed_weekdays = serializers.ListField(child=serializers.IntegerField())
     closed_days = GymClosedDaySerializer(many=True)
     time_zone = serializers.CharField()

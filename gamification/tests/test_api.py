@@ -290,8 +290,8 @@ def test_the_engine_api_cannot_bypass_the_gym_rules(owner_client, make_member):
 
 
 def test_an_organization_becoming_a_gym_applies_door_rules_at_once(org, owner_client, member):
-    """The answer to "is this organization a gym?" is cached; configuring the gym drops it, so the
-    very next check-in through the engine API obeys the gym's subscription rule."""
+    """"Is this organization a gym?" is read on every check-in, so the very next check-in through
+    the engine API after configuring the gym obeys the gym's subscription rule."""
     from attendance import services as engine
 
     first = owner_client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")

@@ -10,6 +10,7 @@ from attendance.exceptions import Refused
 from config.asgi import application
 from gamification import services
 from gamification.models import AccessMethod
+from realtime.tests.helpers import receive_event, running_relay
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -37,10 +38,11 @@ def test_desk_socket_gets_visit_occupancy_and_refusal(org, gym, colleague, make_
         communicator = WebsocketCommunicator(application, f"/ws/org/{org.slug}/", headers=headers)
         connected, _ = await communicator.connect(timeout=5)
         assert connected
-        refused = await database_sync_to_async(scan)(org, member)
-        refusal_event = await communicator.receive_json_from(timeout=5)
-        allowed = await database_sync_to_async(scan)(org, ok_member)
-        events = [await communicator.receive_json_from(timeout=5) for _ in range(2)]
+        async with running_relay(targets=["layer"]):
+            refused = await database_sync_to_async(scan)(org, member)
+            refusal_event = await receive_event(communicator)
+            allowed = await database_sync_to_async(scan)(org, ok_member)
+            events = [await receive_event(communicator) for _ in range(2)]
         await communicator.disconnect()
         return refused, refusal_event, allowed, events
 

@@ -22,4 +22,5 @@ class CSVRenderer(BaseRenderer):
             writer = csv.DictWriter(out, fieldnames=list(rows[0].keys()), lineterminator="\r\n")
             writer.writeheader()
             writer.writerows(rows)
-        return out.getvalue().encode("utf-8")
+        # Text, not bytes: DRF keeps the Content-Type of an empty text answer (a month with no rows).
+        return out.getvalue()

@@ -166,7 +166,7 @@ def test_every_not_available_state_names_the_fixing_command(academy, math_class,
 # --- billing and the engine count a class in the same local month -----------------------------------
 
 
-def test_a_class_across_new_years_midnight_is_billed_in_the_month_the_engine_counts_it(
+def test_a_class_across_a_month_edge_is_billed_in_the_month_the_engine_counts_it(
     academy, teacher, student, family, meet_credentials, fake_meet
 ):
     """New York, a class 23:30-00:30 on 31 January: the teacher joins at 23:30 (January), the student
@@ -222,3 +222,21 @@ def test_one_organizations_failing_fetch_never_stops_the_others(meet_credentials
     second.refresh_from_db()
     assert second.data_state == DataState.FINAL and first.data_state == DataState.FAILED
     assert any("sync_class_session could not run" in r.getMessage() for r in caplog.records)
+
+
+# --- 11. class times in the admin are the academy's --------------------------------------------------
+
+
+@pytest.mark.parametrize(("day", "utc_hour"), [("2026-01-13", 15), ("2026-03-10", 14)])  # EST, then EDT
+def test_admin_enters_and_shows_class_times_in_the_academys_time_zone(admin_client, academy, teacher, day, utc_hour):
+    added = admin_client.post("/admin/meetings/scheduledclass/add/", {
+        "organization": academy.pk, "title": "Algebra", "teacher": teacher.pk, "starts_at_0": day, "starts_at_1": "10:00",
+        "duration_minutes": 60, "meet_space_name": "spaces/a",
+    })
+    assert added.status_code == 302, added.content.decode()[:2000]
+    scheduled = ScheduledClass.objects.get()
+    assert scheduled.starts_at == datetime.fromisoformat(day).replace(hour=utc_hour, tzinfo=UTC)
+    change = admin_client.get(f"/admin/meetings/scheduledclass/{scheduled.pk}/change/").content.decode()
+    assert 'value="10:00:00"' in change and "Times in America/New_York" in change
+    listing = admin_client.get("/admin/meetings/scheduledclass/").content.decode()
+    assert f"{day} 10:00 E" in listing  # EST or EDT

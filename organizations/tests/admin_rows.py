@@ -61,7 +61,7 @@ def tenant_rows(org: Organization, tag: str) -> dict:
         bookings.ClassPackage: bookings.ClassPackage.objects.create(organization=org, customer=member, classes_total=5,
                                                                     name=f"Pack{tag}", expires_at=now + dt.timedelta(days=30)),
         bookings.Booking: bookings.Booking.objects.create(organization=org, fitness_class=fitness_class, customer=member,
-                                                          method="drop_in", class_starts_at=fitness_class.starts_at),
+                                                          method="drop_in"),
         bookings.WaitlistEntry: bookings.WaitlistEntry.objects.create(organization=org, fitness_class=fitness_class,
                                                                       customer=member, method="drop_in"),
         meetings.Family: family,

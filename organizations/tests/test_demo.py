@@ -24,3 +24,18 @@ def test_seed_demo_twice_changes_nothing():
     assert "Demo logins" in out.getvalue()
     call_command("seed_demo", stdout=StringIO())
     assert table_counts() == first
+
+
+def test_the_readmes_demo_footprints_open_the_door_after_a_fresh_seed(caplog):
+    from rest_framework.test import APIClient
+
+    from gamification.demo import TERMINAL_KEY
+
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    assert len(out.getvalue().splitlines()) < 60  # progress lines, not a line per demo check-in
+    assert not [r for r in caplog.records if r.levelname == "INFO" and r.name.startswith("attendance")]
+    terminal = APIClient(HTTP_AUTHORIZATION=f"Device {TERMINAL_KEY}")
+    for footprint in ("FP-0000", "FP-0004"):
+        response = terminal.post("/api/v1/gym/biometric/checkin", {"footprint_id": footprint}, format="json")
+        assert response.status_code == 201, (footprint, response.json())

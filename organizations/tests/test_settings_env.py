@@ -64,7 +64,6 @@ def test_no_variables_gives_the_embedded_sqlite_default(tmp_path):
         ({"DB_POOL_MAX_SIZE": "4"}, "DB_POOL_MAX_SIZE needs a PostgreSQL DATABASE_URL"),
         ({"DATABASE_URL": "postgres://u@127.0.0.1/x", "DB_POOL_MAX_SIZE": "4", "DB_CONN_MAX_AGE": "60"}, "not both"),
         ({"DB_POOL_MAX_SIZE": "-1"}, "DB_POOL_MAX_SIZE must be >= 0"),
-        ({"ATTENDANCE_OCCUPANCY_BROADCAST_MS": "-5"}, "ATTENDANCE_OCCUPANCY_BROADCAST_MS must be >= 0"),
     ],
 )
 def test_bad_pool_and_broadcast_settings_raise(env, message):

@@ -4,7 +4,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.fields import id_integer
+from config.fields import DateTimeField, id_integer
 from staff.events import iso_utc
 from staff.models import Staff
 from staff.services import CLOCK_METHODS
@@ -25,6 +25,8 @@ class ClockOutputSerializer(serializers.Serializer):
     success = serializers.BooleanField()
     is_on_duty = serializers.BooleanField()
     clock_time = serializers.CharField(help_text="ISO 8601 UTC with milliseconds, e.g. 2025-11-22T14:30:00.000Z")
+    shift_warning = serializers.CharField(required=False,
+                                          help_text="Only on a clock-in outside the person's weekly shift: what to tell them.")
 
     @staticmethod
     def of(result) -> dict:
@@ -35,7 +37,7 @@ class OnBehalfInputSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=500, required=False, allow_blank=True, default="",
         help_text="Why the manager clocks for this person (audit log); missing or blank: 400 `reason_required`.")
-    at = serializers.DateTimeField(
+    at = DateTimeField(
         required=False, help_text="When it happened; default now. Later than the allowed clock skew: 400 `time_in_future`.")
     method = serializers.ChoiceField(choices=CLOCK_METHODS, default="manual")
 

@@ -20,12 +20,17 @@ from staff import selectors, services
 from staff.api import serializers as s
 from staff.events import hotel_channel
 from staff.exports import csv_filename, timesheet_csv
+from staff.models import Staff
 
 ANY_ROLE = frozenset(Role.values)
 
 
-def _clock_response(result) -> Response:
-    return Response(s.ClockOutputSerializer.of(result))
+def _clock_response(result, staff) -> Response:
+    body = s.ClockOutputSerializer.of(result)
+    warning = selectors.shift_warning(staff=staff, at=result.clock_time) if result.action == "clock_in" else None
+    if warning:
+        body["shift_warning"] = warning
+    return Response(body)
 
 
 class HotelView(APIView):
@@ -52,8 +57,9 @@ class ClockView(HotelView):
     @idempotent
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_toggle(staff=self.me(), method=data["method"], actor=self.actor)
-        return _clock_response(result)
+        staff = self.me()
+        result = services.staff_clock_toggle(staff=staff, method=data["method"], actor=self.actor)
+        return _clock_response(result, staff)
 
 
 class ClockInView(HotelView):
@@ -64,8 +70,9 @@ class ClockInView(HotelView):
     @idempotent
     def post(self, request, hotel_slug):
         data = _valid(s.ClockInputSerializer, request.data)
-        result = services.staff_clock_in(staff=self.me(), method=data["method"], actor=self.actor)
-        return _clock_response(result)
+        staff = self.me()
+        result = services.staff_clock_in(staff=staff, method=data["method"], actor=self.actor)
+        return _clock_response(result, staff)
 
 
 class ClockOutView(HotelView):
@@ -74,8 +81,9 @@ class ClockOutView(HotelView):
     @extend_schema(request=None, responses={200: s.ClockOutputSerializer}, parameters=[HEADER_PARAMETER])
     @idempotent
     def post(self, request, hotel_slug):
-        result = services.staff_clock_out(staff=self.me(), actor=self.actor)
-        return _clock_response(result)
+        staff = self.me()
+        result = services.staff_clock_out(staff=staff, actor=self.actor)
+        return _clock_response(result, staff)
 
 
 class MeView(HotelView):
@@ -93,7 +101,9 @@ class StaffListView(HotelView):
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     def get(self, request, hotel_slug):
-        people = self.hotel.staff_members.order_by("department", "last_name", "first_name", "id")
+        people = self.hotel.staff_members.annotate(last_clock_out=Staff.last_clock_out_subquery()).order_by(
+            "department", "last_name", "first_name", "id"
+        )
         return Response(s.StaffSerializer(people, many=True).data)
 
 
@@ -212,7 +222,11 @@ class PusherAuthView(HotelView):
     parser_classes = [JSONParser, FormParser]  # pusher-js posts its auth request form-encoded
     error_codes = {403: ["channel_forbidden"], 404: ["pusher_not_configured"]}
 
-    @extend_schema(request=s.PusherAuthInputSerializer, responses={200: s.PusherAuthSerializer})
+    @extend_schema(
+        # pusher-js posts the same fields form-encoded; the schema declares JSON only, since generated
+        # clients cannot take one body under two media types.
+        request={"application/json": s.PusherAuthInputSerializer}, responses={200: s.PusherAuthSerializer},
+    )
     def post(self, request, hotel_slug):
         if not settings.PUSHER_ENABLED:
             raise NotFound("Pusher is not configured on this server.", code="pusher_not_configured")

@@ -5,7 +5,8 @@ auth_key must be the app key, auth_timestamp within 600 s, auth_version 1.0, bod
 the body, and auth_signature the HMAC-SHA256 (hex, keyed with the secret) of
 "POST\\n<path>\\n<query without auth_signature, keys sorted>". A bad signature answers 401 like
 Pusher. `fail_next` makes the next N valid requests answer 503 (Pusher down); `fail_event` does it
-for one event name only.
+for one event name only; `delay` makes every accepted request wait that many seconds before it is
+recorded and answered (a slow Pusher).
 """
 
 import hashlib
@@ -18,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 
 class PusherServer:
-    def __init__(self, *, app_id: str = "4242", key: str = "test-key", secret: str = "test-secret"):
+    def __init__(self, *, app_id: str = "4242", key: str = "test-key", secret: str = "test-secret", port: int = 0):
         self.app_id, self.key, self.secret = app_id, key, secret
         self.events: list[dict] = []  # accepted events: {"name", "channels", "data"(decoded)}
         self.attempts = 0
@@ -26,6 +27,7 @@ class PusherServer:
         self.rejected: list[str] = []
         self.fail_next = 0
         self.fail_event: dict[str, int] = {}  # event name -> how many more requests to answer 503
+        self.delay = 0.0
         self._lock = threading.Lock()
         server = self
 
@@ -43,7 +45,7 @@ class PusherServer:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -56,6 +58,8 @@ class PusherServer:
         self.httpd.server_close()
 
     def handle(self, raw_path: str, body: bytes) -> tuple[int, dict]:
+        if self.delay:
+            time.sleep(self.delay)
         with self._lock:
             self.attempts += 1
             parts = urlsplit(raw_path)

@@ -46,7 +46,8 @@ def test_explicit_clock_in_and_out_refuse_a_no_op_with_a_code(worker_client, wor
     again = worker_client.post(url("acme", "clock-in/"))
     assert again.status_code == 409
     assert again.json()["code"] == "already_on_duty"
-    assert Refusal.objects.filter(attendee_id=worker_staff.pk).count() == 1  # the engine kept the refusal
+    # The engine refused it under the staff row's lock, with the staff channel's policy's code.
+    assert list(Refusal.objects.filter(attendee_id=worker_staff.pk).values_list("code", flat=True)) == ["already_on_duty"]
 
     with time_machine.travel(datetime.now(UTC) + timedelta(hours=1)):
         out = worker_client.post(url("acme", "clock-out/"))

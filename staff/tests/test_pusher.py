@@ -1,120 +1,136 @@
-"""Pusher through the real `pusher` library against a local server that checks signatures like Pusher."""
+"""Pusher through the real `pusher` library against a local server that checks signatures like Pusher.
+
+Clocks record their event in the outbox; the relay triggers it on Pusher, in order, retrying while
+Pusher is down, and the clock itself never waits on Pusher.
+"""
 
 import hashlib
 import hmac
 import logging
+import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 
+from realtime.models import OutboxEvent
+from realtime.tests.helpers import deliver_outbox
 from staff.tests.pusher_server import PusherServer
+
+NOON = datetime(2025, 11, 22, 12, 0, tzinfo=UTC)
+SEVEN_KEYS = {"user_id", "staff_id", "is_on_duty", "clock_time", "first_name", "last_name", "action"}
+
+
+def configure(settings, server, *, secret=None):
+    settings.PUSHER_APP_ID = server.app_id
+    settings.PUSHER_KEY = server.key
+    settings.PUSHER_SECRET = secret or server.secret
+    settings.PUSHER_CLUSTER = None
+    settings.PUSHER_HOST = "127.0.0.1"
+    settings.PUSHER_PORT = server.port
+    settings.PUSHER_SSL = False
+    settings.PUSHER_ENABLED = True
+    settings.PUSHER_PRIVATE_CHANNELS = False
 
 
 @pytest.fixture
 def pusher_server(settings):
+    settings.REALTIME_BACKOFF_MAX_SECONDS = 0.2
     with PusherServer() as server:
-        settings.PUSHER_APP_ID = server.app_id
-        settings.PUSHER_KEY = server.key
-        settings.PUSHER_SECRET = server.secret
-        settings.PUSHER_CLUSTER = None
-        settings.PUSHER_HOST = "127.0.0.1"
-        settings.PUSHER_PORT = server.port
-        settings.PUSHER_SSL = False
-        settings.PUSHER_ENABLED = True
-        settings.PUSHER_PRIVATE_CHANNELS = False
+        configure(settings, server)
         yield server
 
 
-def test_clock_event_reaches_pusher_with_the_exact_payload(pusher_server, worker_client, worker, worker_staff,
-                                                           django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        body = worker_client.post("/api/staff/acme/clock/").json()
-    clock_events = [e for e in pusher_server.events if e["name"] == "clock-status-updated"]
-    assert clock_events == [{
-        "name": "clock-status-updated",
-        "channels": ["hotel-acme"],
-        "data": {"user_id": worker.pk, "staff_id": worker_staff.pk, "is_on_duty": True,
-                 "clock_time": body["clock_time"], "first_name": "Wanda", "last_name": "Worker",
-                 "action": "clock_in"},
-    }]
+def clock_times(client, n):
+    """Clock `n` times, ten minutes apart (the duplicate-scan window refuses quicker toggles)."""
+    for i in range(n):
+        with time_machine.travel(NOON + timedelta(minutes=10 * i), tick=False):
+            assert client.post("/api/staff/acme/clock/").status_code == 200
+
+
+def clock_events(server):
+    return [e for e in server.events if e["name"] == "clock-status-updated"]
+
+
+def test_clock_event_reaches_pusher_with_the_exact_payload(pusher_server, worker_client, worker, worker_staff):
+    body = worker_client.post("/api/staff/acme/clock/").json()
+    assert pusher_server.events == []  # the request never talks to Pusher
+    deliver_outbox()
+    (event,) = clock_events(pusher_server)
+    assert event["channels"] == ["hotel-acme"]
+    data = event["data"]
+    assert {k: data[k] for k in SEVEN_KEYS} == {
+        "user_id": worker.pk, "staff_id": worker_staff.pk, "is_on_duty": True, "clock_time": body["clock_time"],
+        "first_name": "Wanda", "last_name": "Worker", "action": "clock_in"}
+    assert set(data) == SEVEN_KEYS | {"event_id", "sequence"}
+    assert data["sequence"] == 1 and str(uuid.UUID(data["event_id"])) == data["event_id"]
     assert pusher_server.rejected == []
 
 
-def test_private_channels_option(pusher_server, settings, worker_client, worker_staff,
-                                 django_capture_on_commit_callbacks):
+def test_private_channels_option(pusher_server, settings, worker_client, worker_staff):
     settings.PUSHER_PRIVATE_CHANNELS = True
-    with django_capture_on_commit_callbacks(execute=True):
-        worker_client.post("/api/staff/acme/clock/")
-    assert [e["channels"] for e in pusher_server.events if e["name"] == "clock-status-updated"] == [["private-hotel-acme"]]
+    worker_client.post("/api/staff/acme/clock/")
+    deliver_outbox()
+    assert [e["channels"] for e in clock_events(pusher_server)] == [["private-hotel-acme"]]
 
 
-def test_the_fake_server_rejects_a_wrong_secret(pusher_server, settings, worker_client, worker_staff,
-                                                django_capture_on_commit_callbacks):
+def test_a_wrong_secret_is_refused_and_the_event_waits(pusher_server, settings, worker_client, worker_staff, caplog):
     settings.PUSHER_SECRET = "not-the-secret"
-    with django_capture_on_commit_callbacks(execute=True):
-        assert worker_client.post("/api/staff/acme/clock/").status_code == 200
+    assert worker_client.post("/api/staff/acme/clock/").status_code == 200
+    with caplog.at_level(logging.WARNING, logger="realtime.relay"):
+        deliver_outbox(until=lambda: len(pusher_server.rejected) >= 2 and OutboxEvent.objects.filter(
+            layer_sent_at__isnull=False).exists())
     assert pusher_server.events == [] and set(pusher_server.rejected) == {"invalid signature"}
+    event = OutboxEvent.objects.get(event="clock-status-updated")
+    assert event.layer_sent_at is not None and event.pusher_sent_at is None  # the layer does not wait on Pusher
+    settings.PUSHER_SECRET = pusher_server.secret  # fixed: it goes out
+    deliver_outbox()
+    assert [e["data"]["event_id"] for e in clock_events(pusher_server)] == [str(event.event_id)]
 
 
-@pytest.fixture
-def celery_runs_retries_inline():
-    """Eager tasks that do not propagate errors: Celery then runs each retry at once, in-process.
-
-    (With the suite's task_eager_propagates=True the first failure propagates instead and the
-    broadcaster logs it; that path is the next test.)
-    """
-    from config.celery import app
-
-    previous = app.conf.task_eager_propagates
-    app.conf.task_eager_propagates = False
-    yield
-    app.conf.task_eager_propagates = previous
-
-
-def test_pusher_failing_then_recovering_is_retried_and_the_clock_succeeds(
-        pusher_server, worker_client, worker_staff, caplog, celery_runs_retries_inline,
-        django_capture_on_commit_callbacks):
-    pusher_server.fail_event["clock-status-updated"] = 2
-    with caplog.at_level(logging.WARNING, logger="organizations.tasks"), \
-            django_capture_on_commit_callbacks(execute=True):
-        response = worker_client.post("/api/staff/acme/clock/")
-    assert response.status_code == 200 and response.json()["is_on_duty"] is True
-    worker_staff.refresh_from_db()
-    assert worker_staff.is_on_duty
-    assert pusher_server.attempts_by_event["clock-status-updated"] == 3  # two 503s, then delivered
-    assert [e["data"]["action"] for e in pusher_server.events if e["name"] == "clock-status-updated"] == ["clock_in"]
-    failures = [r.getMessage() for r in caplog.records if "hotel-acme/clock-status-updated failed" in r.getMessage()]
-    assert len(failures) == 2 and "(attempt 1 of 9)" in failures[0] and "(attempt 2 of 9)" in failures[1]
+def test_pusher_failing_then_recovering_gets_every_event_once_in_order(pusher_server, worker_client, worker_staff,
+                                                                       caplog):
+    pusher_server.fail_next = 3
+    clock_times(worker_client, 4)
+    with caplog.at_level(logging.WARNING, logger="realtime.relay"):
+        deliver_outbox()
+    events = clock_events(pusher_server)
+    assert [e["data"]["action"] for e in events] == ["clock_in", "clock_out", "clock_in", "clock_out"]
+    assert [e["data"]["sequence"] for e in events] == [1, 2, 3, 4]
+    assert len({e["data"]["event_id"] for e in events}) == 4
+    failures = [r.getMessage() for r in caplog.records if "relay (pusher): hotel-acme #1 failed" in r.getMessage()]
+    assert len(failures) == 3
 
 
-def test_pusher_down_for_good_gives_up_after_the_retries_and_logs_each(
-        pusher_server, worker_client, worker_staff, caplog, celery_runs_retries_inline,
-        django_capture_on_commit_callbacks):
-    pusher_server.fail_event["clock-status-updated"] = 100
-    with caplog.at_level(logging.WARNING, logger="organizations.tasks"), \
-            django_capture_on_commit_callbacks(execute=True):
-        assert worker_client.post("/api/staff/acme/clock/").status_code == 200
-    assert pusher_server.attempts_by_event["clock-status-updated"] == 9  # the first try + 8 retries
-    failures = [r.getMessage() for r in caplog.records if "hotel-acme/clock-status-updated failed" in r.getMessage()]
-    assert len(failures) == 9 and "(attempt 9 of 9)" in failures[-1]
-    worker_staff.refresh_from_db()
-    assert worker_staff.is_on_duty
-
-
-def test_pusher_unreachable_does_not_fail_the_clock_and_the_failure_is_visible(
-        settings, worker_client, worker_staff, caplog, django_capture_on_commit_callbacks):
+def test_pusher_unreachable_does_not_fail_the_clock_and_the_event_goes_out_when_it_is_back(
+        settings, worker_client, worker_staff, caplog):
+    settings.REALTIME_BACKOFF_MAX_SECONDS = 0.2
     with PusherServer() as server:
         port = server.port  # then closed: connections are refused
-    settings.PUSHER_APP_ID, settings.PUSHER_KEY, settings.PUSHER_SECRET = "1", "k", "s"
+    settings.PUSHER_APP_ID, settings.PUSHER_KEY, settings.PUSHER_SECRET = "4242", "test-key", "test-secret"
     settings.PUSHER_CLUSTER, settings.PUSHER_HOST, settings.PUSHER_PORT = None, "127.0.0.1", port
-    settings.PUSHER_SSL, settings.PUSHER_ENABLED = False, True
-    with caplog.at_level(logging.WARNING), django_capture_on_commit_callbacks(execute=True):
-        response = worker_client.post("/api/staff/acme/clock/")
-    assert response.status_code == 200
+    settings.PUSHER_SSL, settings.PUSHER_ENABLED, settings.PUSHER_PRIVATE_CHANNELS = False, True, False
+    assert worker_client.post("/api/staff/acme/clock/").status_code == 200
     worker_staff.refresh_from_db()
     assert worker_staff.is_on_duty
-    messages = [r.getMessage() for r in caplog.records]
-    assert any("Pusher trigger hotel-acme/clock-status-updated failed (attempt 1 of" in m for m in messages)
-    assert any("could not enqueue Pusher trigger for hotel-acme/clock-status-updated" in m for m in messages)
+    def retried():
+        return any("relay (pusher): hotel-acme #1 failed, will retry" in r.getMessage() for r in caplog.records)
+
+    with caplog.at_level(logging.WARNING, logger="realtime.relay"):
+        deliver_outbox(until=retried)
+    assert retried()
+    with PusherServer() as server:
+        settings.PUSHER_PORT = server.port
+        deliver_outbox()
+        assert [e["data"]["action"] for e in clock_events(server)] == ["clock_in"]
+
+
+def test_a_slow_pusher_gets_each_event_once(pusher_server, worker_client, worker_staff):
+    pusher_server.delay = 0.3
+    clock_times(worker_client, 3)
+    deliver_outbox()
+    assert [e["data"]["sequence"] for e in clock_events(pusher_server)] == [1, 2, 3]
+    assert pusher_server.attempts_by_event["clock-status-updated"] == 3
 
 
 # --- private channel authentication -------------------------------------------------------------

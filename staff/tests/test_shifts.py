@@ -9,6 +9,7 @@ import time_machine
 from attendance import services as engine
 from attendance.models import CheckIn, Kind
 from organizations.dates import local_datetime
+from realtime.tests.helpers import deliver_outbox
 from staff import services
 from staff.tasks import auto_checkout, auto_checkout_all
 from staff.tests.helpers import clock_events
@@ -43,12 +44,14 @@ def test_forgotten_clock_out_is_closed_at_shift_end_plus_grace_and_mirrored(list
     shifts(worker_staff, (0, "09:00", "17:00"))
     opened = services.staff_clock_in(staff=worker_staff, at=at(hotel, MONDAY, "08:58")).check_in
     assert opened.expected_checkout_at == at(hotel, MONDAY, "17:30")  # default grace: 30 min
+    deliver_outbox()  # the clock-in's event goes out before the screen listens
     drain = listen("hotel-acme")
     with time_machine.travel(at(hotel, MONDAY, "17:29"), tick=False):
         assert auto_checkout.delay(hotel.pk).get() == 0
     with time_machine.travel(at(hotel, MONDAY, "17:31"), tick=False):
         with django_capture_on_commit_callbacks(execute=True):
             assert auto_checkout_all() == 1  # one hotel queued (run at once: tasks are eager in tests)
+        deliver_outbox()
         events = clock_events(drain())  # (inside the travel: the in-memory layer expires messages by clock)
     opened.refresh_from_db()
     worker_staff.refresh_from_db()
@@ -58,7 +61,7 @@ def test_forgotten_clock_out_is_closed_at_shift_end_plus_grace_and_mirrored(list
     assert event["action"] == "clock_out" and event["clock_time"] == "2025-11-17T16:30:00.000Z"
 
 
-def test_the_engines_own_auto_checkout_also_keeps_is_on_duty_in_step(hotel, worker_staff,
+def test_the_engines_own_auto_checkout_ends_duty(hotel, worker_staff,
                                                                      django_capture_on_commit_callbacks):
     hotel.settings = {"staff": {"auto_checkout_grace_minutes": 5}}
     hotel.save()
@@ -76,14 +79,19 @@ def test_without_a_shift_a_session_is_capped(hotel, worker_staff):
     assert opened.expected_checkout_at == at(hotel, MONDAY, "10:00") + timedelta(hours=16)
 
 
-def test_reconcile_repairs_a_drifted_mirror(hotel, worker_staff):
-    from staff.models import Staff
+def test_on_duty_and_last_clock_times_are_the_engines_session_by_any_route(hotel, worker_staff, owner):
+    """Nothing is mirrored: a session closed by a manager's correction is off duty at once."""
+    from attendance.models import CorrectionKind
 
-    services.staff_clock_in(staff=worker_staff, at=at(hotel, MONDAY, "10:00"))
-    Staff.objects.filter(pk=worker_staff.pk).update(is_on_duty=False)  # e.g. a crash between two writes
-    assert services.staff_reconcile_duty(organization=hotel) == 1
+    opened = services.staff_clock_in(staff=worker_staff, at=at(hotel, MONDAY, "10:00")).check_in
     worker_staff.refresh_from_db()
     assert worker_staff.is_on_duty and worker_staff.last_clock_in == at(hotel, MONDAY, "10:00")
+    assert worker_staff.last_clock_out is None
+    correction = engine.correction_submit(organization=hotel, attendee=worker_staff, kind=CorrectionKind.MISSING_CHECK_OUT,
+                                          reason="forgot", check_in=opened, proposed_checked_out_at=at(hotel, MONDAY, "18:00"))
+    engine.correction_approve(correction=correction, actor=owner)
+    worker_staff = type(worker_staff).objects.get(pk=worker_staff.pk)
+    assert not worker_staff.is_on_duty and worker_staff.last_clock_out == at(hotel, MONDAY, "18:00")
 
 
 def _week(hotel, staff):

@@ -314,30 +314,23 @@
     refusals.replaceChildren(...data.refusals.map((r) => row([fmtTime(r.attempted_at), r.name || "unknown", REASONS[r.code] || r.code])));
   }
 
-  let socket = null;
-  let retry = 500;
+  // The live feed (static/js/live.js): heartbeat, reconnect, dedupe and gap checks; the panel is
+  // the snapshot it re-fetches.
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + "/ws/org/" + slug + "/");
-    const dot = document.getElementById("live-dot");
     const label = document.getElementById("live-text");
-    socket.onopen = () => {
-      retry = 500;
-      dot.className = "dot on";
-      text(label, "live");
-      loadPanel(); // catch up on anything missed while disconnected
-    };
-    socket.onmessage = (message) => {
-      const { event, data } = JSON.parse(message.data);
-      if (event === "occupancy.changed") text(document.getElementById("occupancy"), data.total);
-      if (event === "check_in.recorded" || event === "check_out.recorded" || event === "gym.refused") refreshPanel();
-    };
-    socket.onclose = () => {
-      dot.className = "dot";
-      text(label, "reconnecting…");
-      setTimeout(connect, retry);
-      retry = Math.min(retry * 2, 10000);
-    };
+    LiveFeed({
+      url: "/ws/org/" + slug + "/",
+      resync: loadPanel,
+      onStatus: (status, message) => {
+        document.getElementById("live-dot").className = status === "live" ? "dot on" : "dot";
+        label.dataset.status = status;
+        text(label, message.charAt(0).toLowerCase() + message.slice(1));  // the desk's lower-case labels
+      },
+      onEvent: (event, data) => {
+        if (event === "occupancy.changed") text(document.getElementById("occupancy"), data.total);
+        if (event === "check_in.recorded" || event === "check_out.recorded" || event === "gym.refused") refreshPanel();
+      },
+    });
   }
 
   loadPanel();

@@ -1,6 +1,6 @@
 /* The big-screen board. State = the snapshot from GET /api/staff/<slug>/board/, then every
- * clock-status-updated event applied to it. After a reconnect the snapshot is fetched again, so a
- * change missed while offline cannot stay wrong.
+ * clock-status-updated event applied to it. After a reconnect, a sequence gap or a silence of the
+ * relay's heartbeat the snapshot is fetched again, so a missed change cannot stay wrong.
  */
 (function () {
   "use strict";
@@ -65,7 +65,12 @@
       load();
       return;
     }
-    if (data.is_on_duty && !wasOn) { state.onDuty[data.staff_id] = data.clock_time; department(person.department).on_duty++; }
+    if (data.is_on_duty && !wasOn) {
+      state.onDuty[data.staff_id] = data.clock_time;
+      department(person.department).on_duty++;
+      delete person.shift_warning;
+      setTimeout(load, 1000);  // the snapshot says whether this clock-in was outside the person's shift
+    }
     if (!data.is_on_duty && wasOn) { delete state.onDuty[data.staff_id]; department(person.department).on_duty--; }
     state.recent.unshift(person);
     state.recent = state.recent.slice(0, RECENT);
@@ -84,6 +89,11 @@
       var when = el("span", "person-since", "since " + timeFmt.format(new Date(since)));
       when.appendChild(el("span", "person-for", " · " + duration(since)));
       li.appendChild(when);
+      if (p.shift_warning) {
+        li.classList.add("off-shift");
+        li.appendChild(el("span", "person-flag", "⚠ outside shift"));
+        li.title = p.shift_warning;
+      }
       return li;
     }));
     document.getElementById("nobody").hidden = ids.length > 0;
@@ -110,10 +120,11 @@
 
   HotelLive.on(function (event, data) { if (event === "clock-status-updated") apply(data); });
   HotelLive.onReconnect(load);
-  HotelLive.onStatus(function (status) {
+  HotelLive.onStatus(function (status, text) {
     var node = document.getElementById("connection");
     node.className = "connection " + status;
-    node.textContent = {live: "Live", connecting: "Connecting…", reconnecting: "Reconnecting…", offline: "Offline – retrying"}[status];
+    node.dataset.status = status;
+    node.textContent = text;
   });
   setInterval(function () {
     document.getElementById("board-time").textContent = clockFmt.format(new Date());

@@ -22,16 +22,30 @@
     document.dispatchEvent(new CustomEvent("staff:clock", {detail: {onDuty: onDuty}}));
   }
 
-  function showError(text) {
-    var note = document.getElementById("clock-error");
+  // One element per kind of note, created where it belongs on first use.
+  function noteElement(tag, id, role, place) {
+    var note = document.getElementById(id);
     if (!note) {
-      note = document.createElement("span");
-      note.id = "clock-error";
-      note.className = "clock-error";
-      button.insertAdjacentElement("afterend", note);
+      note = document.createElement(tag);
+      note.id = id;
+      note.className = id;
+      note.setAttribute("role", role);
+      place(note);
     }
+    return note;
+  }
+
+  function showError(text) {
+    var note = noteElement("span", "clock-error", "status", function (el) { button.insertAdjacentElement("afterend", el); });
     note.textContent = text;
     setTimeout(function () { note.textContent = ""; }, 6000);
+  }
+
+  // A clock-in outside one's shift is recorded, and the person is told (the board shows it too).
+  function showShiftWarning(text) {
+    var main = document.querySelector("main");
+    var box = noteElement("p", "shift-warning", "alert", function (el) { main.insertBefore(el, main.firstChild); });
+    box.textContent = "⚠ " + text + " Your manager sees this on the board; tell them why if you need to.";
   }
 
   button.addEventListener("click", function () {
@@ -44,7 +58,10 @@
     }).then(function (response) {
       return response.json().then(function (body) { return {ok: response.ok, body: body}; });
     }).then(function (result) {
-      if (result.ok) render(result.body.is_on_duty);
+      if (result.ok) {
+        render(result.body.is_on_duty);
+        if (result.body.shift_warning) showShiftWarning(result.body.shift_warning);
+      }
       else showError(result.body.detail || "Could not clock.");
     }).catch(function () {
       showError("Network error: not clocked. Try again.");

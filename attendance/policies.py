@@ -1,0 +1,40 @@
+"""Channel policies: what a check-in arriving through one channel (its `source`) means to the engine.
+
+An app declares its channel's policy to the engine in `AppConfig.ready()`:
+
+    policies.register(ChannelPolicy(source="staff", duplicate_scan_seconds=0, already_open_code="already_on_duty",
+                                    already_open_message="{name} is already on duty."))
+
+The engine applies it under the attendee's lock, so an app neither writes engine rules into
+`Organization.settings` nor pre-checks outside the lock. Where a policy leaves a field None, the
+organization's option (then the setting) applies. Further refusals belong in a plugin's
+`before_check_in` (attendance.plugins).
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+OnOpenSession = Literal["refuse", "close_and_reopen"]
+
+
+@dataclass(frozen=True)
+class ChannelPolicy:
+    source: str
+    duplicate_scan_seconds: int | None = None  # a second check-in within this window is `duplicate_scan`
+    on_open_session: OnOpenSession | None = None  # refuse a check-in while a session is open, or close it first
+    already_open_code: str = "already_checked_in"  # the refusal when a session is open and the policy refuses
+    already_open_message: str = "{name} is already checked in."
+
+
+DEFAULT = ChannelPolicy(source="")
+_by_source: dict[str, ChannelPolicy] = {}
+
+
+def register(policy: ChannelPolicy) -> ChannelPolicy:
+    """Declare the policy of `policy.source` (replacing an earlier one for that source)."""
+    _by_source[policy.source] = policy
+    return policy
+
+
+def policy_for(source: str) -> ChannelPolicy:
+    return _by_source.get(source, DEFAULT)
