@@ -53,7 +53,8 @@ if [ ! -x "$FUZZ/bin/schemathesis" ]; then
   "$(scripts/find_python.sh)" -m venv "$FUZZ"
   "$FUZZ/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
-for principal in worker device; do
+# The device runs first: the worker (an admin) may revoke device keys while it fuzzes `devices/{id}/revoke/`.
+for principal in device worker; do
   if [ "$principal" = worker ]; then auth="Token $WORKER_TOKEN"; else auth="Device $DEVICE_KEY"; fi
   step "schemathesis as a $principal (organization $ORGANIZATION, seed $SEED, $EXAMPLES examples per operation)"
   "$FUZZ/bin/schemathesis" run "$CONTRACT_BASE_URL/api/schema/?format=json" \
