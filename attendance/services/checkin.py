@@ -19,6 +19,7 @@ from attendance.services.common import (
     check_organization,
     refusal_record,
     refuse_future,
+    refuse_overlap,
     shifts_of,
 )
 from attendance.services.ending import session_close_locked
@@ -152,6 +153,8 @@ def session_open_locked(
                 code=policy.already_open_code,
                 check_in_id=attendee.session_check_in_id,
             )
+
+    refuse_overlap(attendee=attendee, start=at, end=None)
 
     plugins = active_plugins(ctx)
     for plugin in plugins:

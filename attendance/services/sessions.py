@@ -15,6 +15,7 @@ from attendance.services.common import (
     check_organization,
     month_of,
     refuse_future,
+    refuse_overlap,
 )
 from attendance.services.ending import session_detach
 from attendance.services.rollups import rollups_rebuild, visit_record
@@ -38,8 +39,8 @@ def session_record(
     """Record a closed session whose times come from elsewhere (a Meet call, an import).
 
     Idempotent by (source, external_id): a second call with the same times changes nothing; with
-    new times (a call that went on) it updates the row and the rollups. It does not touch the
-    attendee's open session, so it may overlap one.
+    new times (a call that went on) it updates the row and the rollups. A session that would overlap
+    another of the attendee's (an open one included) is refused with `overlaps_session`.
     """
     registry.check_method(method)
     check_organization(organization, attendee)
@@ -50,9 +51,10 @@ def session_record(
     with transaction.atomic():
         locked = attendee_get_for_update(attendee)
         row = CheckIn.objects.filter(organization=organization, source=source, external_id=external_id).first()
+        if row is not None and row.checked_in_at == checked_in_at and row.checked_out_at == checked_out_at:
+            return CheckInResult(check_in=row, created=False)
+        refuse_overlap(attendee=locked, start=checked_in_at, end=checked_out_at, exclude_id=row.pk if row else None)
         if row is not None:
-            if row.checked_in_at == checked_in_at and row.checked_out_at == checked_out_at:
-                return CheckInResult(check_in=row, created=False)
             old_day = local_date(row.checked_in_at, tz)
             old_month = month_of(row.checked_in_at, organization)
             old_seconds = row.duration_seconds or 0
