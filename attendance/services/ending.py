@@ -19,7 +19,7 @@ from attendance.services.common import (
     refuse_future,
     shifts_of,
 )
-from attendance.services.rollups import rollup_bump
+from attendance.services.rollups import rollup_bump, session_seconds
 from config.errors import DomainError
 from organizations.models import Organization
 
@@ -74,7 +74,7 @@ def session_close_locked(
 
     rollup_bump(
         organization=organization, attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id,
-        month=month_of(row.checked_in_at, organization), seconds=int(row.duration.total_seconds()),
+        month=month_of(row.checked_in_at, organization), seconds=session_seconds(row.duration),
         kinds={old_kind: -1, row.kind: 1} if row.kind != old_kind else None,
     )
     session_detach(attendee=attendee, check_in_id=row.pk)

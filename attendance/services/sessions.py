@@ -18,7 +18,7 @@ from attendance.services.common import (
     refuse_overlap,
 )
 from attendance.services.ending import session_detach
-from attendance.services.rollups import rollups_rebuild, visit_record
+from attendance.services.rollups import rollups_rebuild, session_seconds, visit_record
 from config.errors import DomainError
 from organizations.dates import local_date
 from organizations.models import Organization
@@ -57,7 +57,7 @@ def session_record(
         if row is not None:
             old_day = local_date(row.checked_in_at, tz)
             old_month = month_of(row.checked_in_at, organization)
-            old_seconds = row.duration_seconds or 0
+            old_seconds = session_seconds(row.duration)
             row.checked_in_at, row.checked_out_at = checked_in_at, checked_out_at
             row.duration = checked_out_at - checked_in_at
             row.metadata = {**row.metadata, **(metadata or {})}
@@ -65,7 +65,7 @@ def session_record(
             if old_day == local_date(checked_in_at, tz):
                 MonthlyRollup.objects.filter(
                     attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id, month=old_month
-                ).update(seconds_present=F("seconds_present") + (row.duration_seconds - old_seconds))
+                ).update(seconds_present=F("seconds_present") + (session_seconds(row.duration) - old_seconds))
             else:
                 rollups_rebuild(
                     organization=organization, attendee_type_id=row.attendee_type_id, attendee_ids=[locked.pk],

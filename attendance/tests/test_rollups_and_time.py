@@ -18,7 +18,7 @@ UTC = ZoneInfo("UTC")
 
 def snapshot(org):
     rollups = {
-        (r.attendee_id, r.month): (r.visits, r.seconds_present, r.days_present, {k: v for k, v in r.kinds.items() if v})
+        (r.attendee_id, r.month): (r.visits, r.seconds_present, r.days_present, r.kinds)
         for r in MonthlyRollup.objects.filter(organization=org)
     }
     attendees = {
