@@ -335,8 +335,19 @@ class HistoryMonthSerializer(serializers.Serializer):
     kinds = serializers.DictField(child=serializers.IntegerField(), help_text="Visits per kind.")
 
 
+class HistoryQuerySerializer(PeriodSerializer):
+    start = serializers.DateField(required=False, help_text="Local date, default 89 days before end (90 days in all).")
+    page = serializers.IntegerField(required=False, min_value=1, default=1, help_text="Page of sessions, from 1.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=200,
+                                         help_text="Sessions per page (at most 500).")
+
+
 class HistorySerializer(serializers.Serializer):
     attendee = HistoryAttendeeSerializer()
     period = HistoryPeriodSerializer()
-    sessions = HistorySessionSerializer(many=True)
-    months = HistoryMonthSerializer(many=True)
+    count = serializers.IntegerField(help_text="Sessions in the period, on every page.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of sessions, or null on the last.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first.")
+    sessions = HistorySessionSerializer(many=True, help_text="Newest first.")
+    months = HistoryMonthSerializer(
+        many=True, help_text="The rollups of the months the period touches, newest first; they outlive purged rows.")

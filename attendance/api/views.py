@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from attendance import selectors, services
@@ -151,11 +152,20 @@ class DashboardView(PrincipalMixin, APIView):
 class HistoryView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.HistorySerializer})
+    @extend_schema(parameters=[s.HistoryQuerySerializer], responses={200: s.HistorySerializer})
     def get(self, request, attendee_type, attendee_id):
+        """Sessions of a period (default: the 90 days ending today, local) a page at a time, with the
+        period's count and next/previous links, and the monthly summaries of the months it touches."""
         attendee = s.resolve_attendee(self.organization, {"attendee_type": attendee_type, "attendee_id": attendee_id})
-        start, end = _period(request, self.organization, default_days=90)
-        return Response(selectors.history(organization=self.organization, attendee=attendee, start=start, end=end))
+        query = _valid(s.HistoryQuerySerializer, request.query_params)
+        start, end = _period(request, self.organization, default_days=selectors.HISTORY_DEFAULT_DAYS)
+        page, size = query["page"], query["page_size"]
+        body = selectors.history(organization=self.organization, attendee=attendee, start=start, end=end, page=page,
+                                 page_size=size)
+        url = request.build_absolute_uri()
+        body["next"] = replace_query_param(url, "page", page + 1) if body.pop("has_next") else None
+        body["previous"] = replace_query_param(url, "page", page - 1) if page > 1 else None
+        return Response(body)
 
 
 class RefusalListView(PrincipalMixin, generics.ListAPIView):

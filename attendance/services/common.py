@@ -108,15 +108,13 @@ def refuse_overlap(
     ).exclude(checked_out_at=F("checked_in_at"))
     if exclude_id is not None:
         mine = mine.exclude(pk=exclude_id)
-    # Sessions never overlap, so two indexed look-ups suffice: the last one starting before `start`
-    # (does it run past it?) and the first one starting in [start, end).
-    before = mine.filter(checked_in_at__lt=start).order_by("-checked_in_at").first()
-    if before is not None and before.checked_out_at is not None and before.checked_out_at <= start:
-        before = None
-    later = mine.filter(checked_in_at__gte=start)
     if end is not None:
-        later = later.filter(checked_in_at__lt=end)
-    other = before or later.order_by("checked_in_at").first()
+        mine = mine.filter(checked_in_at__lt=end)
+    # Sessions never overlap, so one look-up suffices: the latest session starting before `end`.
+    # Starting at or after `start`, it overlaps; starting before, it is the only one that could.
+    other = mine.order_by("-checked_in_at").first()
+    if other is not None and other.checked_in_at < start and other.checked_out_at is not None and other.checked_out_at <= start:
+        other = None
     if other is None:
         return
     until = other.checked_out_at.isoformat() if other.checked_out_at else None

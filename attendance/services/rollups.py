@@ -19,7 +19,7 @@ from attendance.expressions import JSONCountAdd
 from attendance.models import CheckIn, MonthlyRollup
 from attendance.services.common import SESSION_FIELDS, Attendee
 from attendance.services.retention import retention_cutoff
-from organizations.dates import day_bounds, local_date, local_today, month_start
+from organizations.dates import day_bounds, local_date, local_today, month_start, next_month
 from organizations.models import Organization
 
 
@@ -137,7 +137,7 @@ def rollups_rebuild(
         # cutoff back, rows are partly or wholly gone, and the rollup is all that still counts them.
         cutoff = retention_cutoff(organization)
         if cutoff is not None:
-            kept_from = (month_start(local_date(cutoff, tz)).replace(day=28) + timedelta(days=4)).replace(day=1)
+            kept_from = next_month(local_date(cutoff, tz))
             existing = existing.filter(month__gte=kept_from)
             rows = rows.filter(checked_in_at__gte=day_bounds(kept_from, tz)[0])
         oldest = rows.aggregate(oldest=Min("checked_in_at"))["oldest"]
