@@ -21,6 +21,7 @@ from attendance.services.common import (
     refuse_overlap,
 )
 from attendance.services.ending import session_close_locked, session_detach, session_judge
+from attendance.services.retention import retention_cutoff
 from attendance.services.rollups import rollups_rebuild, visit_record
 from config.errors import Conflict, DomainError
 from organizations.models import Organization
@@ -161,6 +162,11 @@ def _apply_correction(correction: Correction, attendee: Attendee, row: CheckIn |
         row = None
         correction.check_in = None
         session_detach(attendee=attendee, check_in_id=snapshot_id)
+    cutoff = retention_cutoff(organization)
+    if months and cutoff is not None and min(months) <= month_of(cutoff, organization):
+        # Its rollup counts rows retention purged: rebuilt from the rows that are left, it would lose them.
+        raise Conflict("Retention has purged part of that month; its figures can no longer be corrected.",
+                       code="month_purged")
     if months:
         rollups_rebuild(
             organization=organization, attendee_type_id=correction.attendee_type_id, attendee_ids=[attendee.pk],

@@ -114,6 +114,12 @@ def test_a_rebuild_after_a_purge_keeps_purged_months_and_reads_answer_from_rollu
     assert may["totals"]["visits"] == 2  # one purged, one kept: the rollup counts both
     june = owner_client.get("/api/v1/dashboard/", {"start": "2026-06-01", "end": "2026-06-15"}).json()
     assert june["totals"]["visits"] == CheckIn.objects.filter(checked_in_at__gte=datetime(2026, 6, 1, tzinfo=UTC)).count()
+    # May's rollup counts a purged row: a correction there, rebuilt from what is left, would lose it.
+    kept_in_may = CheckIn.objects.get(checked_in_at=datetime(2026, 5, 20, 9, tzinfo=UTC))
+    refused = submit_and_approve(owner_client, attendee_id=member.pk, kind="wrong_time", check_in_id=kept_in_may.pk,
+                                 proposed_checked_in_at="2026-05-20T08:00:00Z")
+    assert refused.status_code == 409 and refused.json()["code"] == "month_purged"
+    assert months_of(history(owner_client, member, start="2026-03-01", end="2026-06-15")) == before
 
 
 def test_history_reads_every_month_retention_keeps(owner_client, org, member):
