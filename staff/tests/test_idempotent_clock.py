@@ -23,22 +23,7 @@ def test_six_simultaneous_retries_of_a_clock_all_answer_the_first_result(live_se
     failures = []
 
     for burst in range(BURSTS):
-        barrier = threading.Barrier(RETRIES)
-        answers, lock = [], threading.Lock()
-
-        def retry(key=f"burst-{burst}"):
-            with requests.Session() as http:
-                barrier.wait(timeout=10)
-                response = http.post(url, json={}, timeout=30,
-                                     headers={"Authorization": f"Token {token}", "Idempotency-Key": key})
-            with lock:
-                answers.append((response.status_code, response.json()))
-
-        threads = [threading.Thread(target=retry) for _ in range(RETRIES)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
+        answers = burst_of_retries(url, token, key=f"burst-{burst}")
         first = answers[0]
         if len(answers) != RETRIES or first[0] != 200 or any(answer != first for answer in answers):
             failures.append((burst, answers))
@@ -49,3 +34,24 @@ def test_six_simultaneous_retries_of_a_clock_all_answer_the_first_result(live_se
     assert rows.count() == BURSTS // 2 and not rows.filter(checked_out_at__isnull=True).exists()
     staff.refresh_from_db()
     assert staff.is_on_duty is False
+
+
+def burst_of_retries(url: str, token: str, *, key: str) -> list[tuple[int, dict]]:
+    """RETRIES clients post the same clock with the same key at the same moment; their answers."""
+    barrier = threading.Barrier(RETRIES)
+    answers, lock = [], threading.Lock()
+
+    def retry():
+        with requests.Session() as http:
+            barrier.wait(timeout=10)
+            response = http.post(url, json={}, timeout=30,
+                                 headers={"Authorization": f"Token {token}", "Idempotency-Key": key})
+        with lock:
+            answers.append((response.status_code, response.json()))
+
+    threads = [threading.Thread(target=retry) for _ in range(RETRIES)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return answers
