@@ -57,6 +57,10 @@ class CheckInInputSerializer(AttendeeRefSerializer):
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
     metadata = serializers.DictField(required=False, default=dict)
+    reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=500,
+        help_text="Why someone records for another person, where the attendee's channel asks for it (a hotel's "
+                  "staff: kept in the audit log); missing there: 400 `reason_required`.")
 
     def validate_method(self, value):
         registry.check_method(value)
@@ -74,11 +78,19 @@ class CheckInInputSerializer(AttendeeRefSerializer):
 class CheckOutInputSerializer(AttendeeRefSerializer):
     at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=500,
+        help_text="Why someone records for another person, where the attendee's channel asks for it (a hotel's "
+                  "staff: kept in the audit log); missing there: 400 `reason_required`.")
 
 
 class CheckOutByIdInputSerializer(serializers.Serializer):
     at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    reason = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=500,
+        help_text="Why someone records for another person, where the attendee's channel asks for it (a hotel's "
+                  "staff: kept in the audit log); missing there: 400 `reason_required`.")
 
 
 class BulkItemSerializer(AttendeeRefSerializer):

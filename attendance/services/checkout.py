@@ -26,8 +26,10 @@ def check_out(
     actor=None,
     device: DeviceKey | None = None,
     notes: str = "",
+    options: dict | None = None,
 ) -> CheckIn:
-    """Close a session, given by its check-in (or id) or by the attendee's open session."""
+    """Close a session, given by its check-in (or id) or by the attendee's open session. `options`
+    reach the plugins as on a check-in (e.g. an on-behalf reason for an audit log)."""
     if check_in is None and attendee is None:
         raise DomainError("Give a check-in or an attendee to check out.", code="missing_target")
     if check_in is not None:
@@ -49,7 +51,7 @@ def check_out(
             row = CheckIn.objects.get(pk=locked.session_check_in_id)
         ctx = CheckInContext(
             organization=organization, attendee=locked, method=row.method, source=source,
-            at=at or timezone.now(), actor=actor, device=device,
+            at=at or timezone.now(), actor=actor, device=device, options=dict(options or {}),
         )
         return session_close_locked(ctx=ctx, row=row, at=ctx.at, notes=notes)
 
@@ -65,6 +67,7 @@ def toggle(
     actor=None,
     device: DeviceKey | None = None,
     notes: str = "",
+    options: dict | None = None,
 ) -> tuple[Literal["check_in", "check_out"], CheckIn]:
     """Check the attendee out if a session is open, else in. Returns ("check_in"|"check_out", row).
 
@@ -78,11 +81,11 @@ def toggle(
         if locked.session_active:
             row = check_out(
                 organization=organization, attendee=locked, at=at, source=source, actor=actor, device=device,
-                notes=notes,
+                notes=notes, options=options,
             )
             return "check_out", row
     result = checkin.check_in(
         organization=organization, attendee=attendee, at=at, method=method, source=source, location=location,
-        actor=actor, device=device, notes=notes,
+        actor=actor, device=device, notes=notes, options=options,
     )
     return "check_in", result.check_in

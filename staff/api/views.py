@@ -101,7 +101,9 @@ class StaffListView(HotelView):
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     def get(self, request, hotel_slug):
-        people = self.hotel.staff_members.annotate(last_clock_out=Staff.last_clock_out_subquery()).order_by(
+        people = self.hotel.staff_members.annotate(
+            last_clock_in=Staff.last_clock_in_subquery(), last_clock_out=Staff.last_clock_out_subquery()
+        ).order_by(
             "department", "last_name", "first_name", "id"
         )
         return Response(s.StaffSerializer(people, many=True).data)
