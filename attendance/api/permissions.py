@@ -37,6 +37,13 @@ def readable(request, rows: QuerySet) -> QuerySet:
     return rows
 
 
+def readable_entries(request, entries: list[dict]) -> list[dict]:
+    """Named attendees in a report (`attendee_type` label, `attendee_id`) the caller may read about."""
+    caller = caller_of(request)
+    allowed = {label: policy.readable_ids(caller=caller) for label, policy in policies.governed().items()}
+    return [e for e in entries if allowed.get(e["attendee_type"]) is None or e["attendee_id"] in allowed[e["attendee_type"]]]
+
+
 def check_readable(request, attendee) -> None:
     """404 `attendee_not_found` when the caller may not read this attendee's records."""
     policy = policies.governing_policy(type(attendee))

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from attendance import registry, selectors, services
 from attendance.api import serializers as s
 from attendance.api.filters import CheckInFilter, RefusalFilter
-from attendance.api.permissions import check_readable, readable, record_options
+from attendance.api.permissions import check_readable, readable, readable_entries, record_options
 from attendance.exceptions import CheckInNotFound
 from attendance.models import CheckIn, Correction, Member, Refusal
 from config.api import validated as _valid
@@ -164,7 +164,11 @@ class DashboardView(PrincipalMixin, APIView):
     @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.DashboardSerializer})
     def get(self, request):
         period = _period(request, self.organization)
-        return Response(selectors.dashboard(organization=self.organization, start=period[0], end=period[1]))
+        data = selectors.dashboard(organization=self.organization, start=period[0], end=period[1])
+        # Totals stay whole; the named people are those the caller may read about (a hotel's staff).
+        data["top_attendees"] = readable_entries(request, data["top_attendees"])
+        data["at_risk"]["attendees"] = readable_entries(request, data["at_risk"]["attendees"])
+        return Response(data)
 
 
 class HistoryView(PrincipalMixin, APIView):

@@ -176,3 +176,16 @@ def test_a_staff_member_submits_corrections_of_their_own_records_only(worker_cli
         carl, kind="missing_check_in", proposed_checked_in_at=ago(hours=5), proposed_checked_out_at=ago(hours=4),
         reason="He forgot"), format="json")
     assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+
+
+def test_the_dashboard_names_only_the_staff_a_caller_may_read_about(owner_client, colleague_client, worker_staff,
+                                                                     member, kiosk):
+    client_for(worker_staff.user).post("/api/staff/acme/clock/")
+    kiosk.post(f"{ENGINE}/check-ins/", {"attendee_id": member.pk}, format="json")
+
+    def named(client):
+        body = client.get(f"{ENGINE}/dashboard/").json()
+        return body["totals"]["visits"], {(a["attendee_type"], a["attendee_id"]) for a in body["top_attendees"]}
+
+    assert named(owner_client) == (2, {("staff", worker_staff.pk), ("member", member.pk)})
+    assert named(colleague_client) == (2, {("member", member.pk)})  # the totals stay whole
