@@ -189,3 +189,12 @@ def test_the_dashboard_names_only_the_staff_a_caller_may_read_about(owner_client
 
     assert named(owner_client) == (2, {("staff", worker_staff.pk), ("member", member.pk)})
     assert named(colleague_client) == (2, {("member", member.pk)})  # the totals stay whole
+
+
+def test_the_staff_clock_s_on_behalf_routes_follow_the_same_policy(worker_client, worker_staff, carl):
+    for path, body in [(f"staff/{carl.pk}/clock-in/", {"reason": "covering"}),
+                       (f"staff/{worker_staff.pk}/clock-in/", {"at": ago(hours=2)}),
+                       (f"staff/{carl.pk}/clock-out/", {"reason": "covering"})]:
+        response = worker_client.post(f"/api/staff/acme/{path}", body, format="json")
+        assert (path, response.status_code, response.json()["code"]) == (path, 403, "permission_denied")
+    assert not CheckIn.objects.exists()
