@@ -45,6 +45,10 @@ class ChannelPolicy:
     on_open_session: OnOpenSession | None = None  # refuse a check-in while a session is open, or close it first
     already_open_code: str = "already_checked_in"  # the refusal when a session is open and the policy refuses
     already_open_message: str = "{name} is already checked in."
+    # A check-out (or toggle) pressed after the session's expected check-out closes it at that time,
+    # flagged auto_closed, as the auto check-out job would: a forgotten check-out is never paid until
+    # the press. An explicit `at` (a manager's correction of the time) is taken as given.
+    overdue_closes_at_expected: bool = False
 
     def record_options(
         self, *, caller: Caller, attendee_id: int, at: datetime | None, reason: str,

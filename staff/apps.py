@@ -19,5 +19,6 @@ class StaffConfig(AppConfig):
         # Staff attendees follow it on every route into the engine (staff.policies).
         policies.register(StaffPolicy(
             source=SOURCE, attendee_label="staff", duplicate_scan_seconds=0, on_open_session="refuse",
+            overdue_closes_at_expected=True,
             already_open_code="already_on_duty", already_open_message="{name} is already on duty.",
         ))

@@ -31,7 +31,7 @@ class StaffClockPlugin(Plugin):
     def after_check_out(self, ctx: CheckInContext, check_in) -> None:
         staff = ctx.attendee
         reason = ctx.options.get("on_behalf_reason")
-        if reason and not check_in.auto_closed:  # not the forgotten session a clock-in closes first
+        if reason:  # also when the press closed a forgotten session at its expected time
             audit_log_record(
                 organization=ctx.organization, action="staff.clock_out_on_behalf", actor=ctx.actor, target=staff,
                 reason=reason, data={"check_in_id": check_in.pk, "clock_time": check_in.checked_out_at.isoformat()},

@@ -6,6 +6,7 @@ from typing import Literal
 from django.db import transaction
 from django.utils import timezone
 
+from attendance import policies
 from attendance.exceptions import CheckInNotFound, Refused
 from attendance.models import CheckIn
 from attendance.plugins import CheckInContext
@@ -53,7 +54,19 @@ def check_out(
             organization=organization, attendee=locked, method=row.method, source=source,
             at=at or timezone.now(), actor=actor, device=device, options=dict(options or {}),
         )
+        if at is None and _overdue(source, locked, row.expected_checkout_at, ctx.at):
+            # A forgotten check-out the job has not reached yet: closed at its expected time and
+            # flagged, exactly as the auto check-out would, never paid until this press.
+            return session_close_locked(ctx=ctx, row=row, at=max(row.expected_checkout_at, row.checked_in_at),
+                                        auto=True, notes="closed at its expected check-out by a later check-out")
         return session_close_locked(ctx=ctx, row=row, at=ctx.at, notes=notes)
+
+
+def _overdue(source: str, attendee: Attendee, expected: datetime | None, now: datetime) -> bool:
+    """Whether a press now finds the session past its expected check-out, where the channel's policy
+    closes such a session at that time rather than at the press."""
+    policy = policies.policy_for(source, attendee=attendee)
+    return policy.overdue_closes_at_expected and expected is not None and expected <= now
 
 
 def toggle(
@@ -78,7 +91,11 @@ def toggle(
     check_organization(organization, attendee)
     with transaction.atomic():
         locked = attendee_get_for_update(attendee)
-        if locked.session_active:
+        # A session past its expected check-out (where the policy says so) is not open to this press:
+        # the check-in below closes it at that time and opens the new one.
+        if locked.session_active and not (
+            at is None and _overdue(source, locked, locked.session_expected_checkout_at, timezone.now())
+        ):
             row = check_out(
                 organization=organization, attendee=locked, at=at, source=source, actor=actor, device=device,
                 notes=notes, options=options,

@@ -198,3 +198,33 @@ def test_the_staff_clock_s_on_behalf_routes_follow_the_same_policy(worker_client
         response = worker_client.post(f"/api/staff/acme/{path}", body, format="json")
         assert (path, response.status_code, response.json()["code"]) == (path, 403, "permission_denied")
     assert not CheckIn.objects.exists()
+
+
+def test_a_forgotten_clock_out_is_never_paid_until_the_press_by_any_route(worker_client, owner_client, worker_staff):
+    import time_machine
+
+    start = datetime(2025, 11, 17, 8, 0, tzinfo=UTC)  # no roster: expected after max_session_hours (16 h)
+    with time_machine.travel(start, tick=False):
+        assert worker_client.post("/api/staff/acme/clock-in/").status_code == 200
+    with time_machine.travel(start + timedelta(days=2), tick=False):  # the job has not run since
+        out = worker_client.post("/api/staff/acme/clock-out/")
+    assert out.status_code == 200 and out.json()["clock_time"] == "2025-11-18T00:00:00.000Z"
+    first = CheckIn.objects.get(attendee_id=worker_staff.pk, checked_in_at=start)
+    assert first.auto_closed and first.duration == timedelta(hours=16)
+
+    with time_machine.travel(start + timedelta(days=3), tick=False):
+        opened = worker_client.post(f"{ENGINE}/check-ins/", staff_ref(worker_staff), format="json").json()
+    with time_machine.travel(start + timedelta(days=5), tick=False):
+        toggled = worker_client.post(f"{ENGINE}/toggle/", staff_ref(worker_staff), format="json")
+    assert toggled.status_code == 200 and toggled.json()["action"] == "check_in"  # the press clocks in
+    second = CheckIn.objects.get(pk=opened["id"])
+    assert second.auto_closed and second.duration == timedelta(hours=16)
+
+    # A manager who gives the time of the clock-out is taken at their word.
+    with time_machine.travel(start + timedelta(days=7), tick=False):
+        given = start + timedelta(days=5, hours=18)  # even past the expected clock-out
+        out = owner_client.post(f"/api/staff/acme/staff/{worker_staff.pk}/clock-out/",
+                                {"reason": "Stayed for the gala", "at": given.isoformat()}, format="json")
+    assert out.status_code == 200
+    third = CheckIn.objects.get(pk=toggled.json()["check_in"]["id"])
+    assert third.checked_out_at == given and not third.auto_closed
