@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from attendance import registry, schedules
 from attendance import services as engine
@@ -77,13 +76,6 @@ def _on_behalf(staff: Staff, actor, reason: str) -> dict:
     return {"on_behalf_reason": on_behalf_reason(staff_user_id=staff.user_id, actor=actor, reason=reason)}
 
 
-def _on_duty(staff: Staff, at: datetime) -> bool:
-    """Whether a clock at `at` finds the person on duty. A session past its expected clock-out is a
-    forgotten one: the next clock-in closes it at that time (flagged auto_closed) and clocks in."""
-    expected = staff.session_expected_checkout_at
-    return staff.session_active and (expected is None or expected > at)
-
-
 def staff_clock_in(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None, reason: str = "",
 ) -> ClockResult:
@@ -119,17 +111,17 @@ def staff_clock_out(
 def staff_clock_toggle(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None,
 ) -> ClockResult:
-    """Clock out if on duty, else in; the decision is taken with the staff row locked.
+    """Clock out if on duty, else in: the engine's toggle, which decides with the staff row locked.
 
-    A concurrent toggle that clocked in meanwhile makes this one refused `already_on_duty`
-    rather than silently clocking out.
+    A concurrent toggle that clocked in meanwhile makes this one refused `already_on_duty` rather
+    than silently clocking out; a session past its expected clock-out is a forgotten one, closed at
+    that time, and the press clocks in (the hotel's policy, staff.policies).
     """
-    # `at` stays None unless given: the engine then takes the time once it holds the lock, so a
-    # clock-out cannot land before a clock-in that committed while this request waited.
-    with transaction.atomic():
-        if _on_duty(engine.attendee_get_for_update(staff), at or timezone.now()):
-            return staff_clock_out(staff=staff, actor=actor, device=device, at=at)
-    return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at)
+    action, row = engine.toggle(organization=staff.organization, attendee=staff, at=at, method=method,
+                                source=SOURCE, actor=actor, device=device, options=_on_behalf(staff, actor, ""))
+    if action == "check_out":
+        return ClockResult(staff_id=staff.pk, action="clock_out", clock_time=row.checked_out_at, check_in=row)
+    return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=row.checked_in_at, check_in=row)
 
 
 # --- auto check-out ---------------------------------------------------------------------------------
