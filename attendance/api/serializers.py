@@ -50,6 +50,13 @@ class AttendeeRefSerializer(serializers.Serializer):
         return attrs
 
 
+def on_behalf_reason_field():
+    return serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=500,
+        help_text="Why someone records for another person, where the attendee's channel asks for it (a hotel's "
+                  "staff: kept in the audit log); missing there: 400 `reason_required`.")
+
+
 class CheckInInputSerializer(AttendeeRefSerializer):
     method = serializers.CharField(required=False, default="api", max_length=32)
     at = DateTimeField(required=False, help_text="When it happened (default: now). ISO 8601.")
@@ -57,6 +64,7 @@ class CheckInInputSerializer(AttendeeRefSerializer):
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
     metadata = serializers.DictField(required=False, default=dict)
+    reason = on_behalf_reason_field()
 
     def validate_method(self, value):
         registry.check_method(value)
@@ -74,11 +82,13 @@ class CheckInInputSerializer(AttendeeRefSerializer):
 class CheckOutInputSerializer(AttendeeRefSerializer):
     at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    reason = on_behalf_reason_field()
 
 
 class CheckOutByIdInputSerializer(serializers.Serializer):
     at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    reason = on_behalf_reason_field()
 
 
 class BulkItemSerializer(AttendeeRefSerializer):
