@@ -7,7 +7,7 @@ class GamificationConfig(AppConfig):
 
     def ready(self):
         from attendance import events, plugins
-        from gamification.plugin import GymPlugin
+        from gamification.plugins import GymPlugin
         from gamification.receivers import broadcast_gym_refusal
 
         plugins.register(GymPlugin())

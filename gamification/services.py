@@ -2,7 +2,7 @@
 nightly streak reset.
 
 Every entry is one call to `attendance.services.check_in(source="gym")`. The door rules and the
-update table run in `GymPlugin` (gamification.plugin) inside the engine's transaction, with the
+update table run in `GymPlugin` (gamification.plugins) inside the engine's transaction, with the
 member row locked, so an entry writes the visit and the member's profile together or not at all.
 """
 
