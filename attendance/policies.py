@@ -9,6 +9,10 @@ A policy is found by the check-in's `source`, or — when it names an `attendee_
 attendee: the attendees of that type follow it on every route into the engine (the engine's generic
 API, its offline batches, the channel's own API), whatever source those routes write.
 
+A policy may also govern other channels in the organizations it names (`covers`): a gym's rules
+apply to check-ins through the engine's generic API and device batches in a gym, so a kiosk
+cannot get around them.
+
 The engine applies the session rules under the attendee's lock, so an app neither writes engine
 rules into `Organization.settings` nor pre-checks outside the lock. Where a policy leaves a field
 None, the organization's option (then the setting) applies. Further refusals belong in a plugin's
@@ -19,10 +23,12 @@ The access hooks (`record_options`, `readable_ids`) are asked by the engine's AP
 leave every worker of the organization free to record and read, as the role check allows.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
+
+from organizations.models import Organization
 
 OnOpenSession = Literal["refuse", "close_and_reopen"]
 
@@ -69,6 +75,9 @@ class ChannelPolicy:
         None: the end of the attendee's shift, if any. Called with the attendee row locked."""
         return None
 
+    # covers(source, organization): True where this policy also governs another channel's check-ins.
+    covers: Callable[[str, Organization], bool] | None = None
+
 
 DEFAULT = ChannelPolicy(source="")
 _by_source: dict[str, ChannelPolicy] = {}
@@ -83,13 +92,21 @@ def register(policy: ChannelPolicy) -> ChannelPolicy:
     return policy
 
 
-def policy_for(source: str, *, attendee=None) -> ChannelPolicy:
-    """The policy of the attendee's type if one governs it, else that of `source`, else DEFAULT."""
+def policy_for(source: str, organization: Organization | None = None, *, attendee=None) -> ChannelPolicy:
+    """The policy of the attendee's type if one governs it; else that of `source`; else the first policy
+    that covers `source` in `organization`; else DEFAULT."""
     if attendee is not None and _by_attendee:
         governing = governing_policy(type(attendee))
         if governing is not None:
             return governing
-    return _by_source.get(source, DEFAULT)
+    policy = _by_source.get(source)
+    if policy is not None:
+        return policy
+    if organization is not None:
+        for candidate in _by_source.values():
+            if candidate.covers is not None and candidate.covers(source, organization):
+                return candidate
+    return DEFAULT
 
 
 def governing_policy(model) -> ChannelPolicy | None:

@@ -6,9 +6,10 @@ class GamificationConfig(AppConfig):
     verbose_name = "Gym doors and streaks"
 
     def ready(self):
-        from attendance import events, plugins
-        from gamification.plugin import GymPlugin
+        from attendance import events, plugins, policies
+        from gamification.plugins import GYM_POLICY, GymPlugin
         from gamification.receivers import broadcast_gym_refusal
 
         plugins.register(GymPlugin())
+        policies.register(GYM_POLICY)
         events.check_in_refused.connect(broadcast_gym_refusal, dispatch_uid="gamification.broadcast_gym_refusal")

@@ -11,7 +11,7 @@ from attendance.exceptions import Refused
 from attendance.models import CheckIn, Member
 from gamification import services
 from gamification.models import AccessMethod, AccessType, ClosedDay, GymProfile, SubscriptionStatus
-from gamification.plugin import ANTI_PASSBACK
+from gamification.plugins import ANTI_PASSBACK
 from organizations.dates import local_datetime, local_today
 from organizations.demo import demo_cast, demo_organization
 from organizations.models import DeviceKey

@@ -8,7 +8,7 @@ from django.db.models import Q
 from attendance.models import CheckIn, Member, Refusal
 from attendance.selectors import occupancy
 from gamification.models import GymProfile
-from gamification.plugin import DOOR_STATE_LABELS, door_state, member_summary
+from gamification.plugins import DOOR_STATE_LABELS, door_state, member_summary
 from organizations.dates import day_bounds, local_today
 from organizations.models import Organization
 

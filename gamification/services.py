@@ -2,7 +2,7 @@
 nightly streak reset.
 
 Every entry is one call to `attendance.services.check_in(source="gym")`. The door rules and the
-update table run in `GymPlugin` (gamification.plugin) inside the engine's transaction, with the
+update table run in `GymPlugin` (gamification.plugins) inside the engine's transaction, with the
 member row locked, so an entry writes the visit and the member's profile together or not at all.
 """
 
@@ -42,9 +42,6 @@ ENGINE_METHOD = {
     AccessMethod.BIOMETRIC: "biometric",
     AccessMethod.COURTESY: "courtesy",
 }
-# Engine options a gym needs: a new entry closes the previous visit instead of being refused, and
-# the engine's duplicate-scan window is off because anti-passback (2 h / 4 h) covers it.
-GYM_ORGANIZATION_SETTINGS = {"on_open_session": "close_and_reopen", "duplicate_scan_seconds": 0}
 DEFAULT_VISIT_HOURS = 2
 
 
@@ -63,8 +60,16 @@ class EntryResult:
 
 
 def gym_of(organization: Organization) -> Gym | None:
-    """The organization's gym settings as they are now, or None when it is not a gym."""
-    return Gym.objects.filter(organization_id=organization.pk).first()
+    """The organization's gym settings, or None when it is not a gym.
+
+    Read through the `organization.gym` relation: an API request's organization is loaded with it
+    (organizations.tenancy), so a check-in asks no question of its own, and each request reads it
+    afresh, so a changed setting applies to the next request in every process.
+    """
+    try:
+        return organization.gym
+    except Gym.DoesNotExist:
+        return None
 
 
 def gym_get(*, organization: Organization) -> Gym:
@@ -103,10 +108,7 @@ def gym_configure(
             fields.append("closed_weekdays")
         if fields:
             gym.save(update_fields=fields)
-        org_settings = {**(organization.settings or {}), **GYM_ORGANIZATION_SETTINGS}
-        if org_settings != organization.settings:
-            organization.settings = org_settings
-            organization.save(update_fields=["settings"])
+        organization.gym = gym  # later reads through this organization see the settings just written
         if created or fields:
             audit_log_record(
                 organization=organization, action="gym.configured", actor=actor, target=gym,

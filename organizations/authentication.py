@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from organizations.models import DeviceKey
+from organizations.tenancy import ORGANIZATION_WITH
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
@@ -30,11 +31,15 @@ class DeviceUser:
 def device_for_key(raw_key: str) -> DeviceKey | None:
     """Return the active device for a raw key and record its use, or None.
 
-    The key and its organization are read on every request (one indexed query): a revoked key or a
-    changed organization takes effect in every process at once.
+    The key, its organization and the organization's settings rows (organizations.tenancy) are read
+    on every request, in one indexed query: a revoked key or a changed organization takes effect in
+    every process at once.
     """
     key_hash = DeviceKey.hash_key(raw_key)
-    device = DeviceKey.objects.select_related("organization").filter(key_hash=key_hash, revoked_at__isnull=True).first()
+    device = (
+        DeviceKey.objects.select_related("organization", *(f"organization__{name}" for name in ORGANIZATION_WITH))
+        .filter(key_hash=key_hash, revoked_at__isnull=True).first()
+    )
     if device is None:
         return None
     now = timezone.now()

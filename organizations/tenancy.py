@@ -27,6 +27,11 @@ class Principal:
         return self.user
 
 
+# The one-to-one settings rows read with a request's organization, in the same query, so that the
+# rules of a check-in ask no question of their own ("is this organization a gym?", gamification).
+ORGANIZATION_WITH = ("gym",)
+
+
 def default_organization() -> Organization:
     """Return the single-tenant default organization, creating it on first use."""
     org, _ = Organization.objects.get_or_create(
@@ -48,12 +53,15 @@ def resolve_principal(*, user, device: DeviceKey | None, slug: str | None) -> Pr
         return Principal(organization=device.organization, role=None, device=device)
     if user is None or not user.is_authenticated:
         raise Http404("No such organization.")
-    memberships = Membership.objects.select_related("organization").filter(user=user).order_by("id")
+    memberships = (
+        Membership.objects.select_related(*(f"organization__{name}" for name in ORGANIZATION_WITH))
+        .filter(user=user).order_by("id")
+    )
     if slug:
         membership = next((m for m in memberships if m.organization.slug == slug), None)
         if membership is None:
             if user.is_superuser:
-                org = Organization.objects.filter(slug=slug).first()
+                org = Organization.objects.select_related(*ORGANIZATION_WITH).filter(slug=slug).first()
                 if org is not None:
                     return Principal(organization=org, role=Role.OWNER, user=user)
             raise Http404("No such organization.")

@@ -118,7 +118,7 @@ def session_open_locked(
     """
     organization, attendee, at = ctx.organization, ctx.attendee, ctx.at
     refuse_future(at)
-    policy = policies.policy_for(ctx.source, attendee=attendee)
+    policy = policies.policy_for(ctx.source, organization, attendee=attendee)
     if not attendee.attendance_enabled:
         raise Refused("Attendance is disabled for this person.", code="attendance_disabled")
     if not attendee.attendance_is_active():

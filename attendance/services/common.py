@@ -79,15 +79,15 @@ def attendee_get_for_update(attendee: Attendee) -> Attendee:
     """
     model = type(attendee)._meta.concrete_model
     shifts = WeeklyShift.objects.filter(attendee_type=registry.content_type_for(model), attendee_id=OuterRef("pk"))
-    locked = (
-        model.objects.select_for_update(of=("self",))
-        .annotate(attendance_has_shifts=Exists(shifts))
-        .filter(pk=attendee.pk, organization_id=attendee.organization_id)
-        .first()
-    )
-    if locked is None:
-        raise AttendeeNotFound("No such attendee in this organization.")
-    return locked
+    try:
+        # get(), not first(): a primary-key match needs no ORDER BY (cheaper to build and to run).
+        return (
+            model.objects.select_for_update(of=("self",))
+            .annotate(attendance_has_shifts=Exists(shifts))
+            .get(pk=attendee.pk, organization_id=attendee.organization_id)
+        )
+    except model.DoesNotExist:
+        raise AttendeeNotFound("No such attendee in this organization.") from None
 
 
 def refuse_overlap(

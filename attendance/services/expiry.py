@@ -3,7 +3,7 @@
 from datetime import date, datetime
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from attendance import events, live, registry, schedules
@@ -34,18 +34,23 @@ def checkout_expired(
     expired = CheckIn.objects.filter(organization=organization, checked_out_at__isnull=True, expected_checkout_at__lte=before)
     if type_id is not None:
         expired = expired.filter(attendee_type_id=type_id)
-    skipped: set[int] = set()
     closed = 0
+    after = expired
     while True:
         with transaction.atomic():
             candidates = list(
-                expired.exclude(pk__in=skipped)
-                .order_by("expected_checkout_at", "id")
-                .values_list("id", "attendee_type_id", "attendee_id")[:limit]
+                after.order_by("expected_checkout_at", "id")
+                .values_list("id", "attendee_type_id", "attendee_id", "expected_checkout_at")[:limit]
             )
             if not candidates:
                 break
-            ids = _close_batch(organization, expired, candidates, skipped)
+            # The next batch starts after this one in (expected_checkout_at, id) order, so it never
+            # re-reads what this one closed or skipped (no index scan through this run's closed rows).
+            _, _, _, last_expected = last = candidates[-1]
+            after = expired.filter(expected_checkout_at__gte=last_expected).exclude(
+                Q(expected_checkout_at=last_expected, id__lte=last[0])
+            )
+            ids = _close_batch(organization, expired, [c[:3] for c in candidates])
             closed += len(ids)
             if ids:
                 transaction.on_commit(
@@ -61,8 +66,8 @@ def checkout_expired(
     return closed
 
 
-def _close_batch(organization: Organization, expired, candidates: list[tuple[int, int, int]], skipped: set[int]) -> list[int]:
-    """Close the candidates whose attendee row this job can lock now; add the others to `skipped`.
+def _close_batch(organization: Organization, expired, candidates: list[tuple[int, int, int]]) -> list[int]:
+    """Close the candidates whose attendee row this job can lock now (the others wait for the next run).
 
     Attendee rows are locked first, then their check-ins: the lock order of every engine write, so
     this job and a door never deadlock.
@@ -76,7 +81,6 @@ def _close_batch(organization: Organization, expired, candidates: list[tuple[int
         rows = model.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=attendee_ids)
         locked.update((attendee_type_id, pk) for pk in rows.values_list("pk", flat=True))
     claimed = [c for c in candidates if (c[1], c[2]) in locked]
-    skipped.update(c[0] for c in candidates if (c[1], c[2]) not in locked)
     # Re-read under the attendees' locks: a check-out that committed meanwhile has closed some.
     batch = list(
         expired.select_for_update(of=("self",))

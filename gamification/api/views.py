@@ -22,7 +22,7 @@ from config.errors import DomainError
 from gamification import selectors, services
 from gamification.api import serializers as s
 from gamification.models import QR_PREFIX, AccessMethod
-from gamification.plugin import member_summary
+from gamification.plugins import member_summary
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
 from organizations.idempotency import HEADER_PARAMETER, idempotent

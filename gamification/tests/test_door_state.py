@@ -1,4 +1,4 @@
-"""One definition of a member's state (gamification.plugin.door_state): the desk's search, the member
+"""One definition of a member's state (gamification.plugins.door_state): the desk's search, the member
 cards and the door agree, in the gym's own time zone (issue 18, point 12)."""
 
 from datetime import datetime, timezone

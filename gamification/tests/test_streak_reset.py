@@ -107,12 +107,6 @@ def test_gym_configure_reinstalls_schedules_on_commit(org, django_capture_on_com
     assert str(PeriodicTask.objects.get(name="gamification: streak reset acme").crontab.timezone) == "Asia/Tokyo"
 
 
-def test_gym_org_settings_make_door_check_ins_visits(org, gym):
-    org.refresh_from_db()
-    assert org.option("on_open_session") == "close_and_reopen"
-    assert org.option("duplicate_scan_seconds") == 0
-
-
 # --- webhook -------------------------------------------------------------------------------------
 
 SECRET = "whsec-test-123"

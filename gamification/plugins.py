@@ -21,9 +21,11 @@ from attendance import events
 from attendance.exceptions import Refused
 from attendance.models import Member
 from attendance.plugins import CheckInContext, Plugin
+from attendance.policies import ChannelPolicy
 from gamification import streaks
 from gamification.models import AccessMethod, AccessType, ClosedDay, Gym, GymProfile, SubscriptionStatus
 from organizations.dates import local_date
+from organizations.models import Organization
 from organizations.services import audit_log_record
 
 ANTI_PASSBACK = {AccessMethod.BIOMETRIC: timedelta(hours=4)}
@@ -68,11 +70,28 @@ def member_summary(member: Member, profile: GymProfile, *, tz, at=None) -> dict:
 GENERIC_DOOR_SOURCES = frozenset({"api", "bulk"})
 
 
+def is_door_source(source: str) -> bool:
+    """A gym's own doors (source "gym"), or a channel that is a door in a gym (see GENERIC_DOOR_SOURCES)."""
+    return source == "gym" or source in GENERIC_DOOR_SOURCES or source.startswith("device:")
+
+
+def covers_generic_doors(source: str, organization: Organization) -> bool:
+    from gamification.services import gym_of
+
+    return is_door_source(source) and gym_of(organization) is not None
+
+
+# A gym's doors, and the generic door channels in a gym: a new entry closes the previous visit
+# instead of being refused, and there is no duplicate-scan window, because anti-passback (2 h / 4 h)
+# covers a second scan. Registered in GamificationConfig.ready().
+GYM_POLICY = ChannelPolicy(
+    source="gym", duplicate_scan_seconds=0, on_open_session="close_and_reopen", covers=covers_generic_doors,
+)
+
+
 class GymPlugin(Plugin):
     def applies(self, ctx: CheckInContext) -> bool:
-        return (
-            ctx.source == "gym" or ctx.source in GENERIC_DOOR_SOURCES or ctx.source.startswith("device:")
-        ) and isinstance(ctx.attendee, Member)
+        return is_door_source(ctx.source) and isinstance(ctx.attendee, Member)
 
     def before_check_in(self, ctx: CheckInContext) -> None:
         from gamification.services import GymNotConfigured, gym_of
