@@ -146,11 +146,18 @@ def test_last_clock_in_never_goes_back_when_an_earlier_session_is_entered(owner_
     worker_client.post("/api/staff/acme/clock/")
     worker_client.post("/api/staff/acme/clock/")
     recent = worker_client.get("/api/staff/acme/me/").json()["last_clock_in"]
-    # A manager enters a forgotten shift from two days ago, afterwards.
+    # A manager enters a forgotten shift from two days ago, afterwards, whole (an open back-dated
+    # clock-in would run into the later shifts and is refused `overlaps_session`).
     assert owner_client.post(f"/api/staff/acme/staff/{worker_staff.pk}/clock-in/",
-                             {"reason": "Paper sheet", "at": ago(days=2)}, format="json").status_code == 200
-    assert owner_client.post(f"/api/staff/acme/staff/{worker_staff.pk}/clock-out/",
-                             {"reason": "Paper sheet", "at": ago(days=2, hours=-8)}, format="json").status_code == 200
+                             {"reason": "Paper sheet", "at": ago(days=2)}, format="json").json()["code"] == "overlaps_session"
+    start = (datetime.now(UTC) - timedelta(days=2)).replace(microsecond=0)
+    submitted = owner_client.post(f"{ENGINE}/corrections/", staff_ref(
+        worker_staff, kind="missing_check_in", reason="Paper sheet", proposed_checked_in_at=start.isoformat(),
+        proposed_checked_out_at=(start + timedelta(hours=8)).isoformat()), format="json")
+    assert submitted.status_code == 201
+    assert owner_client.post(f"{ENGINE}/corrections/{submitted.json()['id']}/approve/", {},
+                             format="json").status_code == 200
+    assert CheckIn.objects.filter(attendee_id=worker_staff.pk, checked_in_at=start).exists()
     assert worker_client.get("/api/staff/acme/me/").json()["last_clock_in"] == recent
     listed = {p["staff_id"]: p["last_clock_in"] for p in owner_client.get("/api/staff/acme/staff/").json()}
     assert listed[worker_staff.pk] == recent
