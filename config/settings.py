@@ -191,14 +191,19 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# The cache holds primitive values only (e.g. webhook replay markers), never copies of rows. Keys
-# carry the database's name: two databases sharing one Redis must not share entries.
+# The cache holds primitive values only (sign-in and webhook throttles, webhook replay markers),
+# never copies of rows. Keys carry the database's name: two databases sharing one Redis must not
+# share entries. A dead or frozen Redis costs a request at most CACHE_TIMEOUT_SECONDS per cache call
+# (no retries), then raises: throttles then let the request through (organizations/throttles.py),
+# anything else that needs the cache answers 503 `cache_unavailable` (config/api.py).
+CACHE_TIMEOUT_SECONDS = 0.25
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"att:{DATABASES['default']['NAME']}",
+            "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS, "socket_timeout": CACHE_TIMEOUT_SECONDS},
         }
     }
 else:
