@@ -299,6 +299,7 @@ PUSHER_HOST = env_str("PUSHER_HOST")
 PUSHER_PORT = env_int("PUSHER_PORT", 0, minimum=0) or None
 PUSHER_SSL = env_bool("PUSHER_SSL", default=not PUSHER_HOST)
 PUSHER_PRIVATE_CHANNELS = env_bool("PUSHER_PRIVATE_CHANNELS", False)
+PUSHER_TIMEOUT_SECONDS = 5  # the relay's wait for one Pusher answer before it retries (at least once)
 PUSHER_ENABLED = bool(PUSHER_APP_ID and PUSHER_KEY and PUSHER_SECRET and (PUSHER_CLUSTER or PUSHER_HOST))
 if any((PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET)) and not PUSHER_ENABLED:
     raise ImproperlyConfigured(

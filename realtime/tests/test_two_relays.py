@@ -8,13 +8,12 @@ send an event twice.
 """
 
 import asyncio
+import re
 import subprocess
 import sys
 import time
 
 import pytest
-import re
-
 from asgiref.sync import async_to_sync, sync_to_async
 from channels.layers import get_channel_layer
 from django.db import connection, transaction
