@@ -38,8 +38,9 @@ HANDSHAKE_CONCURRENCY = 50
 SLUG = "bench-staff-hotel"
 WS_IMPL = os.environ.get("BENCH_WS_IMPL", "auto")  # uvicorn --ws: auto, websockets, websockets-sansio, wsproto
 # permessage-deflate costs a zlib compress per client per event (and a decompress in each client)
-# to save a few bytes on a 200-byte JSON message; uvicorn enables it by default.
-WS_DEFLATE = os.environ.get("BENCH_WS_DEFLATE", "true").lower() in ("1", "true", "yes")
+# to save a few bytes on a 300-byte JSON message; uvicorn enables it by default, scripts/run.sh
+# turns it off, and so does this benchmark unless BENCH_WS_DEFLATE=true.
+WS_DEFLATE = os.environ.get("BENCH_WS_DEFLATE", "false").lower() in ("1", "true", "yes")
 DB_POOL = os.environ.get("BENCH_DB_POOL", "8")  # DB_POOL_MAX_SIZE per uvicorn worker; 0: a connection per request
 WORKER_SETUPS = [int(w) for w in os.environ.get("BENCH_WORKERS", "1,2").split(",")]
 if os.environ.get("BENCH_CLIENTS"):

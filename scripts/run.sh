@@ -52,7 +52,10 @@ if [[ -n ${REDIS_URL:-} ]]; then
 else
   relay_where="inside the ASGI server (the in-memory channel layer lives there)"
 fi
-supervise "uvicorn" - .venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --no-access-log &
+# No permessage-deflate: live messages are ~300 bytes of JSON, and compressing each one per socket
+# costs the fan-out more CPU than the bytes it saves (benchmarks/staff_ws_fanout.py).
+supervise "uvicorn" - .venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --no-access-log \
+  --ws-per-message-deflate false &
 pids+=($!)
 
 base="http://$HOST:$PORT"
