@@ -27,9 +27,9 @@ from realtime.models import OutboxEvent
 from realtime.tests.processes import RedisProcess, wait_until
 from staff.models import Staff
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.redis, pytest.mark.skipif(
     not django_settings.REDIS_URL, reason="fault tests run with Redis (REDIS_URL): the Redis layer and cache"
-)
+)]
 
 HEARTBEAT, MARGIN = 0.5, 1.5  # the test's heartbeat interval, and live.js's margin
 

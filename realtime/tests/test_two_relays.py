@@ -22,6 +22,8 @@ from realtime.models import OutboxEvent
 from realtime.services import outbox_record
 from realtime.tests.processes import RedisProcess, child_env, wait_for_log, wait_until
 
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
 CHANNELS = ["hotel-one", "hotel-two"]
 EVENTS_PER_CHANNEL = 60
 PREFIX = "two-relays"
