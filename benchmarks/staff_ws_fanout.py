@@ -133,6 +133,8 @@ async def run_scenario(port: int, clients: int, token: str, display_key: str) ->
                 message = json.loads(raw)
                 if message.get("event") == "clock-status-updated":
                     clock_time = message["data"]["clock_time"]
+                    if clock_time in received[index]:
+                        continue  # a repeat (delivery is at least once): the client dedupes it
                     received[index][clock_time] = now
                     arrivals[clock_time] = arrivals.get(clock_time, 0) + 1
                     if arrivals[clock_time] == len(sockets):
