@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
 
-from attendance import services
+from attendance import registry, services
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, Correction, CorrectionStatus, Member, MonthlyRollup, Refusal, WeeklyShift
+from attendance.services.common import refuse_overlap
 from config.errors import DomainError
 from organizations.admin_scoping import ScopedModelAdmin
 from organizations.admin_zone import OrganizationTimeZoneAdmin
@@ -22,8 +24,28 @@ class MemberAdmin(ScopedModelAdmin):
     show_full_result_count = False
 
 
+class CheckInForm(forms.ModelForm):
+    """An edited or added session obeys the engine's rule: it may not overlap another of the attendee's."""
+
+    def clean(self):
+        data = super().clean()
+        attendee_type, attendee_id, start = (data.get(k) for k in ("attendee_type", "attendee_id", "checked_in_at"))
+        if attendee_type is None or attendee_id is None or start is None:
+            return data
+        try:
+            model = registry.model_for_content_type_id(attendee_type.pk)
+            attendee = model.objects.filter(pk=attendee_id).first()
+            if attendee is None:
+                raise forms.ValidationError("No such attendee.")
+            refuse_overlap(attendee=attendee, start=start, end=data.get("checked_out_at"), exclude_id=self.instance.pk)
+        except DomainError as error:  # overlaps_session, or not an attendee model
+            raise forms.ValidationError(error.detail, code=error.code) from error
+        return data
+
+
 @admin.register(CheckIn)
 class CheckInAdmin(OrganizationTimeZoneAdmin, ScopedModelAdmin):
+    form = CheckInForm
     list_display = [
         "id", "organization", "attendee_type", "attendee_id", "checked_in_at", "checked_out_at", "method",
         "source", "kind", "auto_closed", "location",

@@ -5,7 +5,8 @@ from django.db.models import F, Func, JSONField, Value
 
 
 class JSONCountAdd(Func):
-    """A JSON object of counters with the count at `key` changed by `delta` (never below 0).
+    """A JSON object of counters with the count at `key` changed by `delta`; a count that falls to 0
+    (or below) is removed, so the object holds only positive counts (the rollups' `kinds` shape).
 
     For `update()`: the database does the arithmetic, so a rollup's per-kind counts are bumped in
     the same statement as its other counters, without reading the row first. A missing key counts 0.
@@ -29,16 +30,21 @@ class JSONCountAdd(Func):
 
     def as_postgresql(self, compiler, connection, **extra_context):
         doc, dp, key, kp, delta, ddp = self._compiled(compiler, connection)
+        count = f"(COALESCE((({doc}) ->> ({key})::text)::bigint, 0) + {delta})"
         sql = (
-            f"jsonb_set(COALESCE({doc}, '{{}}'::jsonb), ARRAY[({key})::text], "
-            f"to_jsonb(GREATEST(COALESCE((({doc}) ->> ({key})::text)::bigint, 0) + {delta}, 0)))"
+            f"CASE WHEN {count} > 0 THEN jsonb_set(COALESCE({doc}, '{{}}'::jsonb), ARRAY[({key})::text], to_jsonb({count})) "
+            f"ELSE COALESCE({doc}, '{{}}'::jsonb) - ({key})::text END"
         )
-        return sql, (*dp, *kp, *dp, *kp, *ddp)
+        count_params = (*dp, *kp, *ddp)
+        return sql, (*count_params, *dp, *kp, *count_params, *dp, *kp)
 
     def as_sqlite(self, compiler, connection, **extra_context):
         doc, dp, key, kp, delta, ddp = self._compiled(compiler, connection)
+        path = f"'$.\"' || {key} || '\"'"
+        count = f"(COALESCE(json_extract({doc}, {path}), 0) + {delta})"
         sql = (
-            f"json_set(COALESCE({doc}, '{{}}'), '$.\"' || {key} || '\"', "
-            f"MAX(COALESCE(json_extract({doc}, '$.\"' || {key} || '\"'), 0) + {delta}, 0))"
+            f"CASE WHEN {count} > 0 THEN json_set(COALESCE({doc}, '{{}}'), {path}, {count}) "
+            f"ELSE json_remove(COALESCE({doc}, '{{}}'), {path}) END"
         )
-        return sql, (*dp, *kp, *dp, *kp, *ddp)
+        count_params = (*dp, *kp, *ddp)
+        return sql, (*count_params, *dp, *kp, *count_params, *dp, *kp)

@@ -7,13 +7,14 @@ fixed and their cost follows the period's rows, not the whole history.
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import ExtractHour, TruncDate
 from django.utils import timezone
 
 from attendance import registry
 from attendance.models import CheckIn, Member, MonthlyRollup
-from organizations.dates import local_today, period_bounds
+from attendance.services.retention import retention_cutoff
+from organizations.dates import local_date, local_today, month_start, next_month, period_bounds
 from organizations.models import Organization
 
 TOP_LIMIT = 10
@@ -64,6 +65,21 @@ def _engagement_band(visits: int, weeks: float) -> str:
     return "medium" if rate >= 1 else "low"
 
 
+def _purged_months(organization: Organization, start: date, end: date) -> list[date]:
+    """The whole local months of start..end that begin before the retention cutoff: their rows may be
+    purged (wholly, or up to the cutoff), while their rollups still count every visit."""
+    cutoff = retention_cutoff(organization)
+    if cutoff is None:
+        return []
+    last = month_start(local_date(cutoff, organization.tz))
+    month = start if start.day == 1 else next_month(start)
+    months = []
+    while month <= last and next_month(month) - timedelta(days=1) <= end:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
 def dashboard(*, organization: Organization, start: date, end: date, at_risk_days: int | None = None) -> dict:
     """Figures for the local dates start..end (both included), in the organization's time zone.
 
@@ -92,10 +108,28 @@ def dashboard(*, organization: Organization, start: date, end: date, at_risk_day
         per_hour[row["hour"]] = per_hour.get(row["hour"], 0) + row["n"]
         weekday = row["day"].isoweekday()
         per_weekday[weekday] = per_weekday.get(weekday, 0) + row["n"]
-    per_attendee = list(
-        rows.values("attendee_type_id", "attendee_id").annotate(n=Count("id"), seconds_n=Count("duration")).order_by("-n")
-    )
-    total_visits = sum(per_day.values())
+    # Totals, engagement and top attendees: whole months whose rows retention may have purged count
+    # from their rollups, the rest from the rows. Per-day, per-hour and per-weekday figures need the
+    # rows, so they show what is kept.
+    counted = rows
+    rolled = _purged_months(organization, start, end)
+    for month in rolled:
+        month_lo, month_hi = period_bounds(month, next_month(month) - timedelta(days=1), tz)
+        counted = counted.exclude(checked_in_at__gte=month_lo, checked_in_at__lt=month_hi)
+    visits: dict[tuple[int, int], int] = {
+        (r["attendee_type_id"], r["attendee_id"]): r["n"]
+        for r in counted.values("attendee_type_id", "attendee_id").annotate(n=Count("id")).order_by()
+    }
+    if rolled:
+        for r in (MonthlyRollup.objects.filter(organization=organization, month__in=rolled, visits__gt=0)
+                  .values("attendee_type_id", "attendee_id").annotate(n=Sum("visits")).order_by()):
+            key = (r["attendee_type_id"], r["attendee_id"])
+            visits[key] = visits.get(key, 0) + r["n"]
+    per_attendee = [
+        {"attendee_type_id": key[0], "attendee_id": key[1], "n": n}
+        for key, n in sorted(visits.items(), key=lambda item: (-item[1], item[0]))
+    ]
+    total_visits = sum(visits.values())
 
     bands = {"high": 0, "medium": 0, "low": 0, "inactive": 0}
     for entry in per_attendee:
@@ -160,16 +194,31 @@ def dashboard(*, organization: Organization, start: date, end: date, at_risk_day
     }
 
 
-def history(*, organization: Organization, attendee, start: date | None = None, end: date | None = None, limit: int = 200) -> dict:
-    """An attendee's sessions (newest first) with durations, and their monthly summaries."""
+HISTORY_DEFAULT_DAYS = 90
+HISTORY_PAGE_SIZE = 200
+
+
+def history(
+    *, organization: Organization, attendee, start: date | None = None, end: date | None = None, page: int = 1,
+    page_size: int = HISTORY_PAGE_SIZE,
+) -> dict:
+    """An attendee's sessions of the local dates start..end (default: the 90 days ending today), newest
+    first, one page of `page_size` with the period's `count`; and the monthly summaries (rollups) of
+    the months the period touches, which outlive the rows a retention purge deletes."""
     tz = organization.tz
     ct = registry.content_type_for(attendee)
-    sessions = CheckIn.objects.filter(organization=organization, attendee_type=ct, attendee_id=attendee.pk)
     end = end or local_today(tz)
-    start = start or (end - timedelta(days=90))
+    start = start or (end - timedelta(days=HISTORY_DEFAULT_DAYS - 1))
     lo, hi = period_bounds(start, end, tz)
-    sessions = sessions.filter(checked_in_at__gte=lo, checked_in_at__lt=hi).order_by("-checked_in_at")[:limit]
-    months = MonthlyRollup.objects.filter(attendee_type=ct, attendee_id=attendee.pk).order_by("-month")[:24]
+    in_period = CheckIn.objects.filter(
+        organization=organization, attendee_type=ct, attendee_id=attendee.pk, checked_in_at__gte=lo, checked_in_at__lt=hi
+    )
+    count = in_period.count()
+    offset = (page - 1) * page_size
+    sessions = in_period.order_by("-checked_in_at", "-id")[offset : offset + page_size]
+    months = MonthlyRollup.objects.filter(
+        attendee_type=ct, attendee_id=attendee.pk, month__gte=month_start(start), month__lte=month_start(end)
+    ).order_by("-month")
     return {
         "attendee": {
             "attendee_type": registry.label_for(attendee),
@@ -181,6 +230,8 @@ def history(*, organization: Organization, attendee, start: date | None = None, 
             "checked_in": attendee.session_active,
         },
         "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "count": count,
+        "has_next": offset + page_size < count,
         "sessions": [
             {
                 "id": s.pk,

@@ -3,17 +3,20 @@
 A key is bound to the request that first used it — the caller (user or device), the method, the
 path and a hash of the body, as the payment APIs do. The same key with the same request answers the
 first result again (header `Idempotent-Replayed: true`) without running anything; with another
-request it answers 422 `idempotency_key_reused`; while the first request still runs, 409
-`idempotency_key_in_use` with `Retry-After`. Keys are at most 255 characters (400 otherwise).
+request it answers 422 `idempotency_key_reused`. Keys are at most 255 characters (400 otherwise).
 
-The first request claims the key with an INSERT (the unique constraint decides races between
-retries), runs, and stores its answer. An answer with a 5xx status, or an exception, releases the
-claim so the client can retry.
+The first request claims the key with an INSERT before anything runs (the unique constraint decides
+races between retries), runs, and stores its answer. A retry that arrives while the first still runs
+waits for that answer and replays it (simultaneous retries of one clock all answer the first
+result); only if the first has not finished within FIRST_RESULT_WAIT does it answer 409
+`idempotency_key_in_use` with `Retry-After`. An answer with a 5xx status, or an exception, releases
+the claim, and a waiting retry then claims the key and runs itself.
 """
 
 import functools
 import hashlib
 import json
+import time
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -29,6 +32,9 @@ HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 # A claim whose request died without releasing it (a killed process) is taken over after this long.
 ABANDONED_AFTER = timedelta(seconds=60)
+# How long a retry waits for the first request's answer before it answers 409 `idempotency_key_in_use`.
+FIRST_RESULT_WAIT = timedelta(seconds=10)
+_POLL_FIRST, _POLL_MAX = 0.01, 0.2  # seconds between looks at a running claim (doubling)
 _UNSTORED_HEADERS = {"content-type", "vary", "allow"}
 
 HEADER_PARAMETER = OpenApiParameter(
@@ -74,31 +80,38 @@ def key_claim(*, organization, principal: str, key: str, print_: str, scope: str
     """Claim `key` for a request with this fingerprint.
 
     Returns (row, True) when this request must run (and then `key_complete` or `key_release`), or
-    (row, False) with the stored answer of the first request. Raises KeyReused for another request's
-    key and KeyInUse while the first one still runs. Call outside any transaction.
+    (row, False) with the stored answer of the first request, waiting up to FIRST_RESULT_WAIT for
+    it while that request still runs. Raises KeyReused for another request's key, and KeyInUse when
+    the first request has not finished in time. Call outside any transaction.
     """
     scope_filter = {"organization": organization, "principal": principal, "scope": scope, "key": key}
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(**scope_filter, fingerprint=print_), True
-    except IntegrityError:
-        pass
-    row = IdempotencyKey.objects.filter(**scope_filter).first()
-    if row is None:  # released by a failed first request a moment ago
-        raise KeyInUse("A request with this key was just abandoned; retry it.", retry_after=1)
-    if row.fingerprint != print_:
-        raise KeyReused(
-            "This Idempotency-Key was already used for a different request (another path, body or caller); "
-            "use a new key for a new request."
-        )
-    if row.status_code is not None:
-        return row, False
-    now = timezone.now()
-    if row.created_at < now - ABANDONED_AFTER and IdempotencyKey.objects.filter(
-        pk=row.pk, status_code__isnull=True, created_at=row.created_at
-    ).update(created_at=now):
-        return row, True
-    raise KeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.", retry_after=1)
+    deadline = time.monotonic() + FIRST_RESULT_WAIT.total_seconds()
+    pause = _POLL_FIRST
+    while True:
+        try:
+            with transaction.atomic():
+                return IdempotencyKey.objects.create(**scope_filter, fingerprint=print_), True
+        except IntegrityError:
+            pass
+        row = IdempotencyKey.objects.filter(**scope_filter).first()
+        if row is not None:
+            if row.fingerprint != print_:
+                raise KeyReused(
+                    "This Idempotency-Key was already used for a different request (another path, body or caller); "
+                    "use a new key for a new request."
+                )
+            if row.status_code is not None:
+                return row, False
+            now = timezone.now()
+            if row.created_at < now - ABANDONED_AFTER and IdempotencyKey.objects.filter(
+                pk=row.pk, status_code__isnull=True, created_at=row.created_at
+            ).update(created_at=now):
+                return row, True
+        # Running (or released a moment ago: the next INSERT claims it): wait for the first answer.
+        if time.monotonic() + pause > deadline:
+            raise KeyInUse("A request with this Idempotency-Key is still being processed; retry shortly.", retry_after=1)
+        time.sleep(pause)
+        pause = min(pause * 2, _POLL_MAX)
 
 
 def key_complete(row: IdempotencyKey, *, status_code: int, response) -> None:
@@ -168,7 +181,8 @@ def events_claim(request, events: dict[int, tuple[str, dict]]) -> tuple[dict[int
     `events_complete`."""
     claims, known = {}, {}
     organization, principal = request.principal.organization, principal_of(request)
-    for index, (event_id, item) in events.items():
+    # In event-id order: two pushes sharing events wait for each other in one order, never in a circle.
+    for index, (event_id, item) in sorted(events.items(), key=lambda pair: str(pair[1][0])):
         try:
             row, claimed = key_claim(organization=organization, principal=principal, key=event_id,
                                      print_=fingerprint("EVENT", request.path, item), scope=IdempotencyKey.Scope.EVENT)

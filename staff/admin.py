@@ -40,7 +40,8 @@ class StaffAdmin(ScopedModelAdmin):
     inlines = [WeeklyShiftInline, PastRateInline]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(last_clock_out=Staff.last_clock_out_subquery())
+        return super().get_queryset(request).annotate(last_clock_in=Staff.last_clock_in_subquery(),
+                                                      last_clock_out=Staff.last_clock_out_subquery())
 
     def save_model(self, request, obj, form, change):
         """A changed hourly rate takes effect today through the service, so past days keep theirs."""

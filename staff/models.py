@@ -14,8 +14,9 @@ from organizations.models import Organization
 class Staff(AttendeeMixin):
     """A staff member of a hotel (the organization). One user is staff of a hotel at most once.
 
-    `is_on_duty`, `last_clock_in` and `last_clock_out` are derived from the engine's session and
-    check-ins, never stored apart from them. The weekly schedule lives in the engine's
+    `is_on_duty`, `on_duty_since`, `last_clock_in` and `last_clock_out` are derived from the engine's
+    session and check-ins, never stored apart from them (a back-dated session entered later cannot
+    move them backwards). The weekly schedule lives in the engine's
     `attendance.WeeklyShift` rows.
     """
 
@@ -47,15 +48,30 @@ class Staff(AttendeeMixin):
         return self.full_name
 
     @staticmethod
-    def last_clock_out_subquery():
-        """Each row's latest check-out, for `annotate(last_clock_out=...)` on a list of staff."""
+    def _own_check_ins():
         from attendance import registry
         from attendance.models import CheckIn
 
-        latest = CheckIn.objects.filter(
-            attendee_type=registry.content_type_for(Staff), attendee_id=OuterRef("pk"), checked_out_at__isnull=False
-        ).order_by("-checked_out_at")
+        return CheckIn.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=OuterRef("pk"))
+
+    @classmethod
+    def last_clock_in_subquery(cls):
+        """Each row's latest clock-in, for `annotate(last_clock_in=...)` on a list of staff."""
+        return Subquery(cls._own_check_ins().order_by("-checked_in_at").values("checked_in_at")[:1])
+
+    @classmethod
+    def last_clock_out_subquery(cls):
+        """Each row's latest check-out, for `annotate(last_clock_out=...)` on a list of staff."""
+        latest = cls._own_check_ins().filter(checked_out_at__isnull=False).order_by("-checked_out_at")
         return Subquery(latest.values("checked_out_at")[:1])
+
+    @classmethod
+    def on_duty_since_subquery(cls):
+        """When each row's open session began, for `annotate(on_duty_since=...)`."""
+        from attendance.models import CheckIn
+
+        return Subquery(CheckIn.objects.filter(pk=OuterRef("session_check_in_id"), checked_out_at__isnull=True)
+                        .values("checked_in_at")[:1])
 
     @property
     def full_name(self) -> str:
@@ -66,20 +82,28 @@ class Staff(AttendeeMixin):
         """On duty while the engine holds an open session for this person."""
         return self.session_active
 
-    @property
+    def _clock_times(self):
+        from attendance import registry
+        from attendance.models import CheckIn
+
+        return CheckIn.objects.filter(attendee_type=registry.content_type_for(Staff), attendee_id=self.pk)
+
+    @cached_property
     def last_clock_in(self):
-        """Every check-in of a staff member is a clock-in: the engine's last visit."""
-        return self.last_visit_at
+        """The latest clock-in of this person's sessions (selectors may annotate it instead)."""
+        return self._clock_times().aggregate(last=Max("checked_in_at"))["last"]
 
     @cached_property
     def last_clock_out(self):
         """The latest check-out of this person's sessions (selectors may annotate it instead)."""
-        from attendance import registry
-        from attendance.models import CheckIn
+        return self._clock_times().aggregate(last=Max("checked_out_at"))["last"]
 
-        return CheckIn.objects.filter(
-            attendee_type=registry.content_type_for(Staff), attendee_id=self.pk
-        ).aggregate(last=Max("checked_out_at"))["last"]
+    @cached_property
+    def on_duty_since(self):
+        """When the open session began; None off duty (selectors may annotate it instead)."""
+        if not self.session_active:
+            return None
+        return self._clock_times().filter(pk=self.session_check_in_id).values_list("checked_in_at", flat=True).first()
 
     def attendance_is_active(self) -> bool:
         return self.is_active

@@ -1,4 +1,4 @@
-"""The engine plugin of the staff clock: audit a clock-in on someone's behalf and tell the screens.
+"""The engine plugin of the staff clock: audit a clock on someone's behalf and tell the screens.
 
 It runs inside the check-in/check-out transaction with the staff row locked, for every check-in of
 a Staff attendee whatever its source (the staff API, the engine's API, an admin force check-out).
@@ -30,6 +30,12 @@ class StaffClockPlugin(Plugin):
 
     def after_check_out(self, ctx: CheckInContext, check_in) -> None:
         staff = ctx.attendee
+        reason = ctx.options.get("on_behalf_reason")
+        if reason:  # also when the press closed a forgotten session at its expected time
+            audit_log_record(
+                organization=ctx.organization, action="staff.clock_out_on_behalf", actor=ctx.actor, target=staff,
+                reason=reason, data={"check_in_id": check_in.pk, "clock_time": check_in.checked_out_at.isoformat()},
+            )
         if not staff.is_on_duty:  # closing an older session leaves the current one open
             broadcast(hotel_channel(ctx.organization.slug), CLOCK_EVENT,
                       clock_payload(staff, action="clock_out", at=check_in.checked_out_at))

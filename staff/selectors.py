@@ -85,8 +85,9 @@ def shift_warning(*, staff: Staff, at, shifts: list[WeeklyShift] | None = None) 
 def board_snapshot(*, organization: Organization, recent_limit: int = RECENT_LIMIT) -> dict:
     """Everything the big screen shows: who is on duty since when (and who clocked in outside their
     shift), counts per department, recent events."""
-    people = {s.pk: s for s in Staff.objects.filter(organization=organization).select_related("organization")}
-    on_duty = sorted((s for s in people.values() if s.is_on_duty), key=lambda s: (s.last_clock_in or timezone.now(), s.pk))
+    people = {s.pk: s for s in Staff.objects.filter(organization=organization).select_related("organization")
+              .annotate(on_duty_since=Staff.on_duty_since_subquery())}
+    on_duty = sorted((s for s in people.values() if s.is_on_duty), key=lambda s: (s.on_duty_since or timezone.now(), s.pk))
     shifts = _shifts_by_staff(organization, [s.pk for s in on_duty])
     departments: dict[str, dict] = {}
     for s in people.values():
@@ -111,8 +112,8 @@ def board_snapshot(*, organization: Organization, recent_limit: int = RECENT_LIM
     return {
         "hotel": {"slug": organization.slug, "name": organization.name, "time_zone": organization.time_zone},
         "at": iso_utc(timezone.now()),
-        "on_duty": [{**_person(s), "since": iso_utc(s.last_clock_in) if s.last_clock_in else None,
-                     "shift_warning": shift_warning(staff=s, at=s.last_clock_in, shifts=shifts[s.pk]) if s.last_clock_in else None}
+        "on_duty": [{**_person(s), "since": iso_utc(s.on_duty_since) if s.on_duty_since else None,
+                     "shift_warning": shift_warning(staff=s, at=s.on_duty_since, shifts=shifts[s.pk]) if s.on_duty_since else None}
                     for s in on_duty],
         "departments": sorted(departments.values(), key=lambda d: d["department"]),
         "totals": {"on_duty": len(on_duty), "staff": sum(d["total"] for d in departments.values())},

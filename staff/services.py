@@ -12,7 +12,6 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
 
 from attendance import registry, schedules
 from attendance import services as engine
@@ -25,6 +24,7 @@ from organizations.realtime import broadcast
 from organizations.services import audit_log_record
 from staff.events import CLOCK_EVENT, clock_payload, hotel_channel
 from staff.models import PastRate, Staff
+from staff.policies import on_behalf_reason
 
 logger = logging.getLogger(__name__)
 
@@ -71,20 +71,9 @@ def expected_clock_out(*, staff: Staff, at: datetime) -> datetime:
     return at + timedelta(hours=options["max_session_hours"])
 
 
-def _on_behalf(staff: Staff, actor, reason: str) -> str:
-    """Return the audit reason when `actor` clocks for someone else ("" when for themselves)."""
-    if actor is None or getattr(actor, "pk", None) == staff.user_id:
-        return ""
-    if not reason.strip():
-        raise DomainError("Say why you are clocking for someone else.", code="reason_required")
-    return reason.strip()
-
-
-def _on_duty(staff: Staff, at: datetime) -> bool:
-    """Whether a clock at `at` finds the person on duty. A session past its expected clock-out is a
-    forgotten one: the next clock-in closes it at that time (flagged auto_closed) and clocks in."""
-    expected = staff.session_expected_checkout_at
-    return staff.session_active and (expected is None or expected > at)
+def _on_behalf(staff: Staff, actor, reason: str) -> dict:
+    """The engine options of a clock by `actor`: the audit reason when it is for someone else."""
+    return {"on_behalf_reason": on_behalf_reason(staff_user_id=staff.user_id, actor=actor, reason=reason)}
 
 
 def staff_clock_in(
@@ -94,12 +83,11 @@ def staff_clock_in(
 
     Call outside any transaction (the engine records refusals in their own).
     """
-    on_behalf = _on_behalf(staff, actor, reason)
-    # Already on duty is refused by the engine under the staff row's lock (the channel's policy, staff.apps).
+    # Already on duty is refused, and the expected clock-out set, by the engine under the staff row's
+    # lock (the channel's policy, staff.policies); the plugin audits a clock for someone else.
     result = engine.check_in(
         organization=staff.organization, attendee=staff, method=method, source=SOURCE, at=at, actor=actor,
-        device=device, expected_checkout_at=expected_clock_out(staff=staff, at=at or timezone.now()),
-        options={"on_behalf_reason": on_behalf},
+        device=device, options=_on_behalf(staff, actor, reason),
     )
     return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=result.check_in.checked_in_at,
                        check_in=result.check_in)
@@ -109,16 +97,10 @@ def staff_clock_out(
     *, staff: Staff, actor=None, device=None, at: datetime | None = None, reason: str = "",
 ) -> ClockResult:
     """Clock `staff` out, or raise Refused `not_on_duty`."""
-    on_behalf = _on_behalf(staff, actor, reason)
+    options = _on_behalf(staff, actor, reason)
     try:
-        with transaction.atomic():
-            row = engine.check_out(organization=staff.organization, attendee=staff, at=at, source=SOURCE,
-                                   actor=actor, device=device)
-            if on_behalf:
-                audit_log_record(
-                    organization=staff.organization, action="staff.clock_out_on_behalf", actor=actor, target=staff,
-                    reason=on_behalf, data={"check_in_id": row.pk, "clock_time": row.checked_out_at.isoformat()},
-                )
+        row = engine.check_out(organization=staff.organization, attendee=staff, at=at, source=SOURCE,
+                               actor=actor, device=device, options=options)
     except Refused as refused:
         if refused.code == "not_checked_in":
             raise Refused(f"{staff.full_name} is not on duty.", code="not_on_duty") from refused
@@ -129,17 +111,17 @@ def staff_clock_out(
 def staff_clock_toggle(
     *, staff: Staff, method: str = "web", actor=None, device=None, at: datetime | None = None,
 ) -> ClockResult:
-    """Clock out if on duty, else in; the decision is taken with the staff row locked.
+    """Clock out if on duty, else in: the engine's toggle, which decides with the staff row locked.
 
-    A concurrent toggle that clocked in meanwhile makes this one refused `already_on_duty`
-    rather than silently clocking out.
+    A concurrent toggle that clocked in meanwhile makes this one refused `already_on_duty` rather
+    than silently clocking out; a session past its expected clock-out is a forgotten one, closed at
+    that time, and the press clocks in (the hotel's policy, staff.policies).
     """
-    # `at` stays None unless given: the engine then takes the time once it holds the lock, so a
-    # clock-out cannot land before a clock-in that committed while this request waited.
-    with transaction.atomic():
-        if _on_duty(engine.attendee_get_for_update(staff), at or timezone.now()):
-            return staff_clock_out(staff=staff, actor=actor, device=device, at=at)
-    return staff_clock_in(staff=staff, method=method, actor=actor, device=device, at=at)
+    action, row = engine.toggle(organization=staff.organization, attendee=staff, at=at, method=method,
+                                source=SOURCE, actor=actor, device=device, options=_on_behalf(staff, actor, ""))
+    if action == "check_out":
+        return ClockResult(staff_id=staff.pk, action="clock_out", clock_time=row.checked_out_at, check_in=row)
+    return ClockResult(staff_id=staff.pk, action="clock_in", clock_time=row.checked_in_at, check_in=row)
 
 
 # --- auto check-out ---------------------------------------------------------------------------------

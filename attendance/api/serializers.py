@@ -50,6 +50,13 @@ class AttendeeRefSerializer(serializers.Serializer):
         return attrs
 
 
+def on_behalf_reason_field():
+    return serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=500,
+        help_text="Why someone records for another person, where the attendee's channel asks for it (a hotel's "
+                  "staff: kept in the audit log); missing there: 400 `reason_required`.")
+
+
 class CheckInInputSerializer(AttendeeRefSerializer):
     method = serializers.CharField(required=False, default="api", max_length=32)
     at = DateTimeField(required=False, help_text="When it happened (default: now). ISO 8601.")
@@ -57,6 +64,7 @@ class CheckInInputSerializer(AttendeeRefSerializer):
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
     metadata = serializers.DictField(required=False, default=dict)
+    reason = on_behalf_reason_field()
 
     def validate_method(self, value):
         registry.check_method(value)
@@ -74,11 +82,13 @@ class CheckInInputSerializer(AttendeeRefSerializer):
 class CheckOutInputSerializer(AttendeeRefSerializer):
     at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    reason = on_behalf_reason_field()
 
 
 class CheckOutByIdInputSerializer(serializers.Serializer):
     at = DateTimeField(required=False)
     notes = serializers.CharField(required=False, default="", allow_blank=True, max_length=2000)
+    reason = on_behalf_reason_field()
 
 
 class BulkItemSerializer(AttendeeRefSerializer):
@@ -335,8 +345,19 @@ class HistoryMonthSerializer(serializers.Serializer):
     kinds = serializers.DictField(child=serializers.IntegerField(), help_text="Visits per kind.")
 
 
+class HistoryQuerySerializer(PeriodSerializer):
+    start = serializers.DateField(required=False, help_text="Local date, default 89 days before end (90 days in all).")
+    page = serializers.IntegerField(required=False, min_value=1, default=1, help_text="Page of sessions, from 1.")
+    page_size = serializers.IntegerField(required=False, min_value=1, max_value=500, default=200,
+                                         help_text="Sessions per page (at most 500).")
+
+
 class HistorySerializer(serializers.Serializer):
     attendee = HistoryAttendeeSerializer()
     period = HistoryPeriodSerializer()
-    sessions = HistorySessionSerializer(many=True)
-    months = HistoryMonthSerializer(many=True)
+    count = serializers.IntegerField(help_text="Sessions in the period, on every page.")
+    next = serializers.URLField(allow_null=True, help_text="The next page of sessions, or null on the last.")
+    previous = serializers.URLField(allow_null=True, help_text="The previous page, or null on the first.")
+    sessions = HistorySessionSerializer(many=True, help_text="Newest first.")
+    months = HistoryMonthSerializer(
+        many=True, help_text="The rollups of the months the period touches, newest first; they outlive purged rows.")

@@ -7,11 +7,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from attendance import selectors, services
+from attendance import registry, selectors, services
 from attendance.api import serializers as s
 from attendance.api.filters import CheckInFilter, RefusalFilter
+from attendance.api.permissions import check_readable, readable, readable_entries, record_options
 from attendance.exceptions import CheckInNotFound
 from attendance.models import CheckIn, Correction, Member, Refusal
 from config.api import validated as _valid
@@ -24,28 +26,36 @@ from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, Device
 DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
 
 
+# Every route that records or reads an attendee's records asks the attendee's channel policy first
+# (attendance.api.permissions): who may record for whom, with what reason, and who reads.
+POLICY_ERRORS = {400: ["reason_required"], 404: ["attendee_not_found"]}
+
+
 class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Check-ins of the caller's organization."""
+    """Check-ins of the caller's organization (those the attendee's channel policy lets the caller read)."""
 
     serializer_class = s.CheckInSerializer
     filterset_class = CheckInFilter
     allowed_roles = WORKER_ROLES
     allow_devices = DEVICE_KINDS
+    error_codes = POLICY_ERRORS
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no principal
             return CheckIn.objects.none()
-        return selectors.check_ins_for(self.organization).order_by("-checked_in_at", "-id")
+        return readable(self.request, selectors.check_ins_for(self.organization)).order_by("-checked_in_at", "-id")
 
     @extend_schema(request=s.CheckInInputSerializer, responses={201: s.CheckInSerializer}, parameters=[HEADER_PARAMETER])
     @idempotent
     def create(self, request):
         data = _valid(s.CheckInInputSerializer, request.data)
         attendee = s.resolve_attendee(self.organization, data, read=False)
+        options = record_options(request, attendee, at=data.get("at"), reason=data["reason"],
+                                 expected_checkout_at=data.get("expected_checkout_at"))
         result = services.check_in(
             organization=self.organization, attendee=attendee, method=data["method"], source="api",
             at=data.get("at"), expected_checkout_at=data.get("expected_checkout_at"), location=data["location"],
-            notes=data["notes"], metadata=data["metadata"], device=self.device, actor=self.actor,
+            notes=data["notes"], metadata=data["metadata"], device=self.device, actor=self.actor, options=options,
         )
         return Response(s.CheckInSerializer(result.check_in).data, status=status.HTTP_201_CREATED)
 
@@ -54,9 +64,13 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
     def check_out(self, request, pk=None):
         data = _valid(s.CheckOutByIdInputSerializer, request.data)
         row = self.get_object()
+        attendee = registry.attendee_stand_in(
+            registry.label_for(registry.model_for_content_type_id(row.attendee_type_id)), row.attendee_id,
+            self.organization)
+        options = record_options(request, attendee, at=data.get("at"), reason=data["reason"])
         row = services.check_out(
             organization=self.organization, check_in=row, at=data.get("at"), notes=data["notes"],
-            actor=self.actor, device=self.device,
+            actor=self.actor, device=self.device, options=options,
         )
         return Response(s.CheckInSerializer(row).data)
 
@@ -71,7 +85,9 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
         valid = []
         for index in claims:
             try:
-                valid.append((index, {**raw_items[index], "attendee": s.resolve_attendee(self.organization, raw_items[index])}))
+                attendee = s.resolve_attendee(self.organization, raw_items[index])
+                record_options(request, attendee, at=raw_items[index]["at"])
+                valid.append((index, {**raw_items[index], "attendee": attendee}))
             except DomainError as error:
                 merged[index] = {"event_id": raw_items[index]["event_id"], "status": "refused", "code": error.code,
                                  "detail": error.detail}
@@ -101,14 +117,16 @@ class CheckOutView(PrincipalMixin, APIView):
 
     allowed_roles = WORKER_ROLES
     allow_devices = DEVICE_KINDS
+    error_codes = POLICY_ERRORS
 
     @extend_schema(request=s.CheckOutInputSerializer, responses={200: s.CheckInSerializer})
     def post(self, request):
         data = _valid(s.CheckOutInputSerializer, request.data)
         attendee = s.resolve_attendee(self.organization, data, read=False)
+        options = record_options(request, attendee, at=data.get("at"), reason=data["reason"])
         row = services.check_out(
             organization=self.organization, attendee=attendee, at=data.get("at"), notes=data["notes"],
-            actor=self.actor, device=self.device,
+            actor=self.actor, device=self.device, options=options,
         )
         return Response(s.CheckInSerializer(row).data)
 
@@ -118,14 +136,16 @@ class ToggleView(PrincipalMixin, APIView):
 
     allowed_roles = WORKER_ROLES
     allow_devices = DEVICE_KINDS
+    error_codes = POLICY_ERRORS
 
     @extend_schema(request=s.CheckInInputSerializer, responses={200: s.ToggleOutputSerializer})
     def post(self, request):
         data = _valid(s.CheckInInputSerializer, request.data)
         attendee = s.resolve_attendee(self.organization, data, read=False)
+        options = record_options(request, attendee, at=data.get("at"), reason=data["reason"])
         action_taken, row = services.toggle(
             organization=self.organization, attendee=attendee, at=data.get("at"), method=data["method"],
-            location=data["location"], actor=self.actor, device=self.device, source="api",
+            location=data["location"], actor=self.actor, device=self.device, source="api", options=options,
         )
         return Response({"action": action_taken, "check_in": s.CheckInSerializer(row).data})
 
@@ -145,17 +165,31 @@ class DashboardView(PrincipalMixin, APIView):
     @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.DashboardSerializer})
     def get(self, request):
         period = _period(request, self.organization)
-        return Response(selectors.dashboard(organization=self.organization, start=period[0], end=period[1]))
+        data = selectors.dashboard(organization=self.organization, start=period[0], end=period[1])
+        # Totals stay whole; the named people are those the caller may read about (a hotel's staff).
+        data["top_attendees"] = readable_entries(request, data["top_attendees"])
+        data["at_risk"]["attendees"] = readable_entries(request, data["at_risk"]["attendees"])
+        return Response(data)
 
 
 class HistoryView(PrincipalMixin, APIView):
     allowed_roles = WORKER_ROLES
 
-    @extend_schema(parameters=[s.PeriodSerializer], responses={200: s.HistorySerializer})
+    @extend_schema(parameters=[s.HistoryQuerySerializer], responses={200: s.HistorySerializer})
     def get(self, request, attendee_type, attendee_id):
+        """Sessions of a period (default: the 90 days ending today, local) a page at a time, with the
+        period's count and next/previous links, and the monthly summaries of the months it touches."""
         attendee = s.resolve_attendee(self.organization, {"attendee_type": attendee_type, "attendee_id": attendee_id})
-        start, end = _period(request, self.organization, default_days=90)
-        return Response(selectors.history(organization=self.organization, attendee=attendee, start=start, end=end))
+        check_readable(request, attendee)
+        query = _valid(s.HistoryQuerySerializer, request.query_params)
+        start, end = _period(request, self.organization, default_days=selectors.HISTORY_DEFAULT_DAYS)
+        page, size = query["page"], query["page_size"]
+        body = selectors.history(organization=self.organization, attendee=attendee, start=start, end=end, page=page,
+                                 page_size=size)
+        url = request.build_absolute_uri()
+        body["next"] = replace_query_param(url, "page", page + 1) if body.pop("has_next") else None
+        body["previous"] = replace_query_param(url, "page", page - 1) if page > 1 else None
+        return Response(body)
 
 
 class RefusalListView(PrincipalMixin, generics.ListAPIView):
@@ -166,7 +200,7 @@ class RefusalListView(PrincipalMixin, generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Refusal.objects.none()
-        return self.organization.refusals.order_by("-attempted_at", "-id")
+        return readable(self.request, self.organization.refusals.order_by("-attempted_at", "-id"))
 
 
 class MemberViewSet(PrincipalMixin, viewsets.ModelViewSet):
@@ -229,6 +263,7 @@ class CorrectionViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveMo
     def create(self, request):
         data = _valid(s.CorrectionInputSerializer, request.data)
         attendee = s.resolve_attendee(self.organization, data)
+        record_options(request, attendee, reason=data["reason"])  # a correction of one's own records only
         check_in = None
         if data.get("check_in_id"):
             check_in = CheckIn.objects.filter(organization=self.organization, pk=data["check_in_id"]).first()

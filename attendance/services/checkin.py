@@ -19,6 +19,7 @@ from attendance.services.common import (
     check_organization,
     refusal_record,
     refuse_future,
+    refuse_overlap,
     shifts_of,
 )
 from attendance.services.ending import session_close_locked
@@ -111,12 +112,13 @@ def session_open_locked(
 ) -> CheckIn:
     """Apply the rules and write the check-in. The attendee row (ctx.attendee) must be locked.
 
-    The channel's policy (attendance.policies) decides the duplicate-scan window and what an open
-    session means; where it is silent, the organization's options do.
+    The channel's policy (attendance.policies: the attendee's, else the source's) decides the
+    duplicate-scan window, what an open session means and the expected check-out; where it is
+    silent, the organization's options (and the shift's end) do.
     """
     organization, attendee, at = ctx.organization, ctx.attendee, ctx.at
     refuse_future(at)
-    policy = policies.policy_for(ctx.source)
+    policy = policies.policy_for(ctx.source, attendee=attendee)
     if not attendee.attendance_enabled:
         raise Refused("Attendance is disabled for this person.", code="attendance_disabled")
     if not attendee.attendance_is_active():
@@ -153,10 +155,14 @@ def session_open_locked(
                 check_in_id=attendee.session_check_in_id,
             )
 
+    refuse_overlap(attendee=attendee, start=at, end=None)
+
     plugins = active_plugins(ctx)
     for plugin in plugins:
         plugin.before_check_in(ctx)
 
+    if expected_checkout_at is None:
+        expected_checkout_at = policy.expected_checkout(attendee=attendee, at=at)
     shift = schedules.shift_for(shifts_of(organization, attendee), at, organization.tz)
     if shift is not None and expected_checkout_at is None:
         expected_checkout_at = shift.end

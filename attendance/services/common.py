@@ -6,7 +6,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from attendance import events, registry
@@ -88,6 +88,42 @@ def attendee_get_for_update(attendee: Attendee) -> Attendee:
     if locked is None:
         raise AttendeeNotFound("No such attendee in this organization.")
     return locked
+
+
+def refuse_overlap(
+    *, attendee: Attendee, start: datetime, end: datetime | None, exclude_id: int | None = None
+) -> None:
+    """Refuse (409 `overlaps_session`, naming the other session) a session [start, end) of `attendee`
+    that would overlap another of its sessions; `end` None is an open session, which runs to infinity.
+
+    The one rule for every way a session is written (check-in, recorded session, correction, offline
+    batch, admin); PostgreSQL also enforces it (the `no_overlapping_sessions` exclusion constraint).
+    An empty session (end == start) overlaps nothing, as in PostgreSQL. The attendee's lock must be
+    held, so no other write of this attendee's sessions can slip in between this check and the write.
+    """
+    if end is not None and end <= start:
+        return
+    mine = CheckIn.objects.filter(
+        attendee_type=registry.content_type_for(attendee), attendee_id=attendee.pk
+    ).exclude(checked_out_at=F("checked_in_at"))
+    if exclude_id is not None:
+        mine = mine.exclude(pk=exclude_id)
+    if end is not None:
+        mine = mine.filter(checked_in_at__lt=end)
+    # Sessions never overlap, so one look-up suffices: the latest session starting before `end`.
+    # Starting at or after `start`, it overlaps; starting before, it is the only one that could.
+    other = mine.order_by("-checked_in_at").first()
+    if other is not None and other.checked_in_at < start and other.checked_out_at is not None and other.checked_out_at <= start:
+        other = None
+    if other is None:
+        return
+    until = other.checked_out_at.isoformat() if other.checked_out_at else None
+    raise Refused(
+        f"This session would overlap session #{other.pk} "
+        f"({other.checked_in_at.isoformat()} to {until or 'still open'}); one person has one session at a time.",
+        code="overlaps_session",
+        session={"id": other.pk, "checked_in_at": other.checked_in_at.isoformat(), "checked_out_at": until},
+    )
 
 
 def attendee_of(check_in: CheckIn) -> Attendee:

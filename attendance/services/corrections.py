@@ -6,7 +6,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from attendance import registry
+from attendance import events, registry
 from attendance.exceptions import CheckInNotFound
 from attendance.models import CheckIn, Correction, CorrectionKind, CorrectionStatus
 from attendance.plugins import CheckInContext
@@ -18,10 +18,12 @@ from attendance.services.common import (
     check_organization,
     month_of,
     refuse_future,
+    refuse_overlap,
 )
-from attendance.services.ending import session_close_locked, session_detach
-from attendance.services.rollups import rollups_rebuild
-from config.errors import DomainError
+from attendance.services.ending import session_close_locked, session_detach, session_judge
+from attendance.services.retention import retention_cutoff
+from attendance.services.rollups import rollups_rebuild, visit_record
+from config.errors import Conflict, DomainError
 from organizations.models import Organization
 from organizations.services import audit_log_record
 
@@ -89,8 +91,9 @@ def correction_approve(*, correction: Correction, actor, note: str = "") -> Corr
         attendee = registry.model_for_content_type_id(correction.attendee_type_id).objects.get(pk=correction.attendee_id)
         locked = attendee_get_for_update(attendee)
         row = CheckIn.objects.filter(pk=correction.check_in_id).first() if correction.check_in_id else None
-        if correction.check_in_id and row is None:
-            raise DomainError("The check-in of this correction no longer exists.", code="check_in_gone")
+        if row is None and correction.kind != CorrectionKind.MISSING_CHECK_IN:
+            # Deleted since it was submitted (by another correction, or retention): the FK is now null.
+            raise Conflict("The check-in of this correction no longer exists.", code="check_in_gone")
         before = _snapshot(row)
         after = _apply_correction(correction, locked, row, actor)
         correction.status = CorrectionStatus.APPROVED
@@ -119,12 +122,17 @@ def _apply_correction(correction: Correction, attendee: Attendee, row: CheckIn |
                 raise DomainError("This person already has an open session.", code="already_checked_in")
             new = session_open_locked(ctx=ctx)
         else:
-            new = CheckIn.objects.create(
+            refuse_overlap(attendee=attendee, start=start, end=end)
+            new = CheckIn(
                 organization=organization, attendee_type=correction.attendee_type, attendee_id=attendee.pk,
                 checked_in_at=start, checked_out_at=end, duration=end - start, method="manual",
                 source="correction", created_by=actor, notes=f"correction #{correction.pk}",
             )
-            months.add(month_of(start, organization))
+            session_judge(organization=organization, attendee=attendee, row=new, lateness=True)
+            visit_record(organization=organization, attendee=attendee, row=new, opens_session=False)
+            # A whole visit: its listeners hear both halves, as for a recorded session.
+            transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=new), robust=True)
+            transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=new), robust=True)
         correction.check_in = new
         row = new
     elif correction.kind == CorrectionKind.MISSING_CHECK_OUT:
@@ -140,8 +148,12 @@ def _apply_correction(correction: Correction, attendee: Attendee, row: CheckIn |
             row.checked_out_at = correction.proposed_checked_out_at
         if row.checked_out_at and row.checked_out_at < row.checked_in_at:
             raise DomainError("The corrected check-out would be before the check-in.", code="checkout_before_checkin")
+        refuse_overlap(attendee=attendee, start=row.checked_in_at, end=row.checked_out_at, exclude_id=row.pk)
         row.duration = row.checked_out_at - row.checked_in_at if row.checked_out_at else None
-        row.save(update_fields=["checked_in_at", "checked_out_at", "duration"])
+        # Lateness, early leave and kind follow the corrected times, as if recorded so at first.
+        session_judge(organization=organization, attendee=attendee, row=row, lateness=True)
+        row.save(update_fields=["checked_in_at", "checked_out_at", "duration", "late_minutes", "kind",
+                                "early_leave_minutes"])
         months.add(month_of(row.checked_in_at, organization))
     elif correction.kind == CorrectionKind.DELETE:
         months.add(month_of(row.checked_in_at, organization))
@@ -150,6 +162,11 @@ def _apply_correction(correction: Correction, attendee: Attendee, row: CheckIn |
         row = None
         correction.check_in = None
         session_detach(attendee=attendee, check_in_id=snapshot_id)
+    cutoff = retention_cutoff(organization)
+    if months and cutoff is not None and min(months) <= month_of(cutoff, organization):
+        # Its rollup counts rows retention purged: rebuilt from the rows that are left, it would lose them.
+        raise Conflict("Retention has purged part of that month; its figures can no longer be corrected.",
+                       code="month_purged")
     if months:
         rollups_rebuild(
             organization=organization, attendee_type_id=correction.attendee_type_id, attendee_ids=[attendee.pk],

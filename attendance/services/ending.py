@@ -19,8 +19,9 @@ from attendance.services.common import (
     refuse_future,
     shifts_of,
 )
-from attendance.services.rollups import rollup_bump
+from attendance.services.rollups import rollup_bump, session_seconds
 from config.errors import DomainError
+from organizations.models import Organization
 
 
 def session_detach(*, attendee: Attendee, check_in_id: int) -> None:
@@ -30,6 +31,21 @@ def session_detach(*, attendee: Attendee, check_in_id: int) -> None:
     for name, value in SESSION_CLEARED.items():
         setattr(attendee, name, value)
     attendee.save(update_fields=SESSION_FIELDS)
+
+
+def session_judge(*, organization: Organization, attendee: Attendee, row: CheckIn, lateness: bool = False) -> None:
+    """Set the kind and early-leave minutes of a closed `row` (and with `lateness`, its late minutes)
+    from the attendee's shift at its check-in, as any check-out at that time gets them. Without a
+    shift nothing changes; a courtesy visit keeps its kind. Used by check-outs and approved corrections."""
+    shift = schedules.shift_for(shifts_of(organization, attendee), row.checked_in_at, organization.tz)
+    if shift is None:
+        return
+    policy = schedules.policy_for(organization)
+    if lateness:
+        row.late_minutes = schedules.late_minutes(shift, row.checked_in_at, policy)
+    if row.checked_out_at is not None and row.kind != Kind.COURTESY:
+        row.kind = schedules.classify(shift, row.checked_in_at, row.checked_out_at, policy, organization.tz)
+        row.early_leave_minutes = schedules.early_leave_minutes(shift, row.checked_out_at, policy)
 
 
 def session_close_locked(
@@ -53,17 +69,12 @@ def session_close_locked(
     row.auto_closed = auto
     if notes:
         row.notes = f"{row.notes}\n{notes}".strip()
-    if row.kind != Kind.COURTESY:
-        shift = schedules.shift_for(shifts_of(organization, attendee), row.checked_in_at, organization.tz)
-        if shift is not None:
-            policy = schedules.policy_for(organization)
-            row.kind = schedules.classify(shift, row.checked_in_at, at, policy, organization.tz)
-            row.early_leave_minutes = schedules.early_leave_minutes(shift, at, policy)
+    session_judge(organization=organization, attendee=attendee, row=row)
     row.save(update_fields=["checked_out_at", "duration", "auto_closed", "notes", "kind", "early_leave_minutes"])
 
     rollup_bump(
         organization=organization, attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id,
-        month=month_of(row.checked_in_at, organization), seconds=int(row.duration.total_seconds()),
+        month=month_of(row.checked_in_at, organization), seconds=session_seconds(row.duration),
         kinds={old_kind: -1, row.kind: 1} if row.kind != old_kind else None,
     )
     session_detach(attendee=attendee, check_in_id=row.pk)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from attendance import events, live, registry, schedules
 from attendance.models import CheckIn, Kind, MonthlyRollup, WeeklyShift
 from attendance.services.common import SESSION_CLEARED, month_of
-from attendance.services.rollups import rollup_bump
+from attendance.services.rollups import rollup_bump, session_seconds
 from organizations.models import Organization
 
 
@@ -89,11 +89,11 @@ def _close_batch(organization: Organization, expired, candidates: list[tuple[int
     CheckIn.objects.filter(pk__in=ids).update(
         checked_out_at=F("expected_checkout_at"), duration=F("expected_checkout_at") - F("checked_in_at"), auto_closed=True
     )
-    # Seconds are whole seconds per session (floor), counted in the check-in's local month, as check_out does.
+    # Whole seconds per session (rollups.session_seconds), counted in the check-in's local month.
     seconds: dict[tuple[int, int, date], int] = {}
     for _, attendee_type_id, attendee_id, checked_in_at, expected in batch:
         key = (attendee_type_id, attendee_id, month_of(checked_in_at, organization))
-        seconds[key] = seconds.get(key, 0) + int((expected - checked_in_at).total_seconds())
+        seconds[key] = seconds.get(key, 0) + session_seconds(expected - checked_in_at)
     current = {
         (r["attendee_type_id"], r["attendee_id"], r["month"]): r["seconds_present"]
         for r in MonthlyRollup.objects.filter(

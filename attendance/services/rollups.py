@@ -1,5 +1,11 @@
 """Counting visits: the monthly rollup and the attendee's counters, kept exact in the writing
-transaction, and rebuilt from the raw check-ins on demand."""
+transaction, and rebuilt from the raw check-ins on demand.
+
+One rounding rule and one shape, for the running figures and the rebuild alike:
+- seconds: each session counts its whole seconds (`session_seconds`, the floor of its duration), and
+  a month's `seconds_present` is the sum of those; three sessions of 3,598.8 s count 10,794 s.
+- kinds: `{kind: visits}` with only the kinds that have at least one visit (never a 0 entry).
+"""
 
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -12,8 +18,15 @@ from attendance import registry
 from attendance.expressions import JSONCountAdd
 from attendance.models import CheckIn, MonthlyRollup
 from attendance.services.common import SESSION_FIELDS, Attendee
-from organizations.dates import day_bounds, local_date, local_today, month_start
+from attendance.services.retention import retention_cutoff
+from organizations.dates import day_bounds, local_date, local_today, month_start, next_month
 from organizations.models import Organization
+
+
+def session_seconds(duration: timedelta | None) -> int:
+    """The whole seconds a session counts in the rollups: the floor of its duration (0 while open)."""
+    return int(duration.total_seconds()) if duration is not None else 0
+
 
 COUNTER_FIELDS = ["total_visits", "visits_this_month", "visits_month", "first_visit_at", "last_visit_at"]
 
@@ -68,7 +81,7 @@ def visit_record(*, organization: Organization, attendee: Attendee, row: CheckIn
     row.save(force_insert=True)
     rollup_bump(
         organization=organization, attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id, month=month,
-        visits=1, days_present=1 if first_today else 0, seconds=row.duration_seconds or 0, kinds={row.kind: 1},
+        visits=1, days_present=1 if first_today else 0, seconds=session_seconds(row.duration), kinds={row.kind: 1},
     )
     attendee.total_visits += 1
     if month == month_start(local_today(tz)):
@@ -120,15 +133,26 @@ def rollups_rebuild(
         rows = rows.filter(month_q)
         existing = existing.filter(month__in=months)
     else:
+        # Months retention may have purged keep their rollups: from the month holding the retention
+        # cutoff back, rows are partly or wholly gone, and the rollup is all that still counts them.
+        cutoff = retention_cutoff(organization)
+        if cutoff is not None:
+            kept_from = next_month(local_date(cutoff, tz))
+            existing = existing.filter(month__gte=kept_from)
+            rows = rows.filter(checked_in_at__gte=day_bounds(kept_from, tz)[0])
         oldest = rows.aggregate(oldest=Min("checked_in_at"))["oldest"]
         if oldest is not None:
             existing = existing.filter(month__gte=month_start(local_date(oldest, tz)))
     grouped = rows.annotate(month=TruncMonth("checked_in_at", tzinfo=tz))
     totals = grouped.values("attendee_type_id", "attendee_id", "month").annotate(
-        visits=Count("id"),
-        seconds=Sum("duration"),
-        days=Count(TruncDate("checked_in_at", tzinfo=tz), distinct=True),
+        visits=Count("id"), days=Count(TruncDate("checked_in_at", tzinfo=tz), distinct=True),
     )
+    # Whole seconds per session, summed (the running figures' rule), in one pass over the rows.
+    seconds: dict[tuple, int] = {}
+    closed = rows.filter(duration__isnull=False).values_list("attendee_type_id", "attendee_id", "checked_in_at", "duration")
+    for type_id, attendee_id, checked_in_at, duration in closed.iterator(chunk_size=5000):
+        key = (type_id, attendee_id, month_start(local_date(checked_in_at, tz)))
+        seconds[key] = seconds.get(key, 0) + session_seconds(duration)
     kinds = grouped.values("attendee_type_id", "attendee_id", "month", "kind").annotate(n=Count("id"))
     kinds_by_key: dict[tuple, dict] = {}
     for entry in kinds.iterator():
@@ -140,8 +164,8 @@ def rollups_rebuild(
         fresh.append(
             MonthlyRollup(
                 organization=organization, attendee_type_id=key[0], attendee_id=key[1], month=key[2],
-                visits=entry["visits"], seconds_present=int(entry["seconds"].total_seconds()) if entry["seconds"] else 0,
-                days_present=entry["days"], kinds=kinds_by_key.get(key, {}),
+                visits=entry["visits"], seconds_present=seconds.get(key, 0), days_present=entry["days"],
+                kinds=kinds_by_key.get(key, {}),
             )
         )
     existing.delete()
@@ -172,7 +196,8 @@ def _rebuild_attendee_counters(organization: Organization, *, attendee_type_id=N
         totals = {r["attendee_id"]: r["total"] for r in rollups.values("attendee_id").annotate(total=Sum("visits"))}
         month = {r.attendee_id: r.visits for r in rollups.filter(month=this_month)}
         bounds = {
-            r["attendee_id"]: r for r in checkins.values("attendee_id").annotate(first=Min("checked_in_at"), last=Max("checked_in_at"))
+            r["attendee_id"]: r
+            for r in checkins.values("attendee_id").annotate(n=Count("id"), first=Min("checked_in_at"), last=Max("checked_in_at"))
         }
         open_rows = {
             r["attendee_id"]: r
@@ -185,10 +210,13 @@ def _rebuild_attendee_counters(organization: Organization, *, attendee_type_id=N
             attendee.total_visits = totals.get(attendee.pk, 0)
             attendee.visits_this_month = month.get(attendee.pk, 0)
             attendee.visits_month = this_month
-            # Purged history keeps its first/last visit; with no visit left at all they are cleared.
-            kept = attendee.total_visits > 0
-            attendee.first_visit_at = b.get("first") or (attendee.first_visit_at if kept else None)
-            attendee.last_visit_at = b.get("last") or (attendee.last_visit_at if kept else None)
+            # Visits only the rollups still count (their rows purged) keep the first/last visit known
+            # before; with no visit left at all they are cleared.
+            purged = attendee.total_visits > b.get("n", 0)
+            known = [attendee.first_visit_at] if purged and attendee.first_visit_at else []
+            attendee.first_visit_at = min([*known, *([b["first"]] if b else [])], default=None)
+            known = [attendee.last_visit_at] if purged and attendee.last_visit_at else []
+            attendee.last_visit_at = max([*known, *([b["last"]] if b else [])], default=None)
             attendee.session_active = o is not None
             attendee.session_check_in_id = o["id"] if o else None
             attendee.session_expected_checkout_at = o["expected_checkout_at"] if o else None

@@ -15,9 +15,10 @@ from attendance.services.common import (
     check_organization,
     month_of,
     refuse_future,
+    refuse_overlap,
 )
 from attendance.services.ending import session_detach
-from attendance.services.rollups import rollups_rebuild, visit_record
+from attendance.services.rollups import rollups_rebuild, session_seconds, visit_record
 from config.errors import DomainError
 from organizations.dates import local_date
 from organizations.models import Organization
@@ -38,8 +39,8 @@ def session_record(
     """Record a closed session whose times come from elsewhere (a Meet call, an import).
 
     Idempotent by (source, external_id): a second call with the same times changes nothing; with
-    new times (a call that went on) it updates the row and the rollups. It does not touch the
-    attendee's open session, so it may overlap one.
+    new times (a call that went on) it updates the row and the rollups. A session that would overlap
+    another of the attendee's (an open one included) is refused with `overlaps_session`.
     """
     registry.check_method(method)
     check_organization(organization, attendee)
@@ -50,12 +51,13 @@ def session_record(
     with transaction.atomic():
         locked = attendee_get_for_update(attendee)
         row = CheckIn.objects.filter(organization=organization, source=source, external_id=external_id).first()
+        if row is not None and row.checked_in_at == checked_in_at and row.checked_out_at == checked_out_at:
+            return CheckInResult(check_in=row, created=False)
+        refuse_overlap(attendee=locked, start=checked_in_at, end=checked_out_at, exclude_id=row.pk if row else None)
         if row is not None:
-            if row.checked_in_at == checked_in_at and row.checked_out_at == checked_out_at:
-                return CheckInResult(check_in=row, created=False)
             old_day = local_date(row.checked_in_at, tz)
             old_month = month_of(row.checked_in_at, organization)
-            old_seconds = row.duration_seconds or 0
+            old_seconds = session_seconds(row.duration)
             row.checked_in_at, row.checked_out_at = checked_in_at, checked_out_at
             row.duration = checked_out_at - checked_in_at
             row.metadata = {**row.metadata, **(metadata or {})}
@@ -63,7 +65,7 @@ def session_record(
             if old_day == local_date(checked_in_at, tz):
                 MonthlyRollup.objects.filter(
                     attendee_type_id=row.attendee_type_id, attendee_id=row.attendee_id, month=old_month
-                ).update(seconds_present=F("seconds_present") + (row.duration_seconds - old_seconds))
+                ).update(seconds_present=F("seconds_present") + (session_seconds(row.duration) - old_seconds))
             else:
                 rollups_rebuild(
                     organization=organization, attendee_type_id=row.attendee_type_id, attendee_ids=[locked.pk],

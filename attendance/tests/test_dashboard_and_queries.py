@@ -88,14 +88,14 @@ def test_check_in_and_check_out_query_counts_are_pinned(org, member, django_asse
     first = datetime(2026, 6, 10, 9, tzinfo=UTC)
     # Savepoint, lock (with "has shifts?"), the gym plugin's "is this a gym?" (read every time, so a
     # change applies at once in every process), the row's insert, a rollup update, a rollup insert
-    # (first visit of the month), the attendee, release.
-    with django_assert_num_queries(10):
+    # (first visit of the month), the attendee, release; and the overlap rule's one look-up.
+    with django_assert_num_queries(11):
         services.check_in(organization=org, attendee=member, at=first)
     # Savepoint, lock, the open row, its update, rollup update, attendee update, occupancy, outbox, release.
     with django_assert_num_queries(9):
         services.check_out(organization=org, attendee=member, at=first + timedelta(hours=1))
     # A later visit in the month: the rollup is bumped in place.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         services.check_in(organization=org, attendee=member, at=first + timedelta(hours=5))
 
 
@@ -103,7 +103,7 @@ def test_check_in_api_query_count(owner_client, member, org, django_assert_num_q
     services.check_in(organization=org, attendee=member, at=datetime(2026, 6, 10, 9, tzinfo=UTC))
     services.check_out(organization=org, attendee=member, at=datetime(2026, 6, 10, 10, tzinfo=UTC))
     # The caller's membership, then the service's (see above); the attendee is read once, under the lock.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = owner_client.post(
             "/api/v1/check-ins/", {"attendee_id": member.pk, "at": "2026-06-10T15:00:00Z"}, format="json"
         )

@@ -165,6 +165,21 @@ def test_simultaneous_retries_with_one_key_record_once(org, gym, terminal):
     for thread in threads:
         thread.join(timeout=30)
     assert len(answers) == 8
-    assert [a for a in answers if a[0] == 201 or a == (409, "idempotency_key_in_use", True)] == answers
+    assert answers == [(201, None, False)] * 8  # each retry waited for the first result and replayed it
     assert CheckIn.objects.count() == 1 and Refusal.objects.count() == 0
     assert scan(terminal, bea, "same").status_code == 201  # and a later retry replays it
+
+
+def test_a_retry_waits_for_a_running_first_request_only_so_long(org, owner, owner_client, monkeypatch):
+    from organizations import idempotency
+    from staff.models import Staff
+
+    Staff.objects.create(organization=org, user=owner, first_name="O")
+    monkeypatch.setattr(idempotency, "FIRST_RESULT_WAIT", timedelta(seconds=0.2))
+    # A first request that claimed the key and is still running (no answer stored yet).
+    IdempotencyKey.objects.create(organization=org, principal=f"user:{owner.pk}", key="k",
+                                  fingerprint=idempotency.fingerprint("POST", "/api/staff/acme/clock/", {}))
+    response = owner_client.post("/api/staff/acme/clock/", HTTP_IDEMPOTENCY_KEY="k")
+    assert response.status_code == 409 and response.json()["code"] == "idempotency_key_in_use"
+    assert response["Retry-After"] == "1"
+    assert not CheckIn.objects.exists()  # the retry ran nothing

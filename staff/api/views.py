@@ -7,6 +7,7 @@ from rest_framework.parsers import FormParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attendance.api.permissions import record_options
 from config.api import JSONParser
 from config.api import validated as _valid
 from config.errors import DomainError, Forbidden, NotFound
@@ -101,7 +102,9 @@ class StaffListView(HotelView):
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     def get(self, request, hotel_slug):
-        people = self.hotel.staff_members.annotate(last_clock_out=Staff.last_clock_out_subquery()).order_by(
+        people = self.hotel.staff_members.annotate(
+            last_clock_in=Staff.last_clock_in_subquery(), last_clock_out=Staff.last_clock_out_subquery()
+        ).order_by(
             "department", "last_name", "first_name", "id"
         )
         return Response(s.StaffSerializer(people, many=True).data)
@@ -110,12 +113,11 @@ class StaffListView(HotelView):
 class OnBehalfClockInView(HotelView):
     """A manager clocks a staff member in, with a reason kept in the audit log."""
 
-    allowed_roles = MANAGER_ROLES
-
     @extend_schema(request=s.OnBehalfInputSerializer, responses={200: s.ClockOutputSerializer})
     def post(self, request, hotel_slug, staff_id):
         data = _valid(s.OnBehalfInputSerializer, request.data)
         staff = selectors.staff_get(organization=self.hotel, staff_id=staff_id)
+        record_options(request, staff, at=data.get("at"), reason=data["reason"])  # the hotel's policy: who, when
         result = services.staff_clock_in(staff=staff, method=data["method"], actor=self.actor, at=data.get("at"),
                                          reason=data["reason"])
         return Response(s.ClockOutputSerializer.of(result))
@@ -124,12 +126,11 @@ class OnBehalfClockInView(HotelView):
 class OnBehalfClockOutView(HotelView):
     """A manager clocks a staff member out, with a reason kept in the audit log."""
 
-    allowed_roles = MANAGER_ROLES
-
     @extend_schema(request=s.OnBehalfInputSerializer, responses={200: s.ClockOutputSerializer})
     def post(self, request, hotel_slug, staff_id):
         data = _valid(s.OnBehalfInputSerializer, request.data)
         staff = selectors.staff_get(organization=self.hotel, staff_id=staff_id)
+        record_options(request, staff, at=data.get("at"), reason=data["reason"])  # the hotel's policy: who, when
         result = services.staff_clock_out(staff=staff, actor=self.actor, at=data.get("at"), reason=data["reason"])
         return Response(s.ClockOutputSerializer.of(result))
 
