@@ -1,12 +1,12 @@
-"""Live events through faults: clock continuously while Redis is killed and frozen, Pusher stops,
-the relay and the Celery worker are killed; then count what every screen and Pusher got.
+"""Live events through faults: clock continuously while Redis is killed and frozen, Pusher stops and
+slows, the relay and the Celery worker are killed; then count what every screen and Pusher got.
 
     .venv/bin/python benchmarks/realtime_faults.py [--quick]
 
-Real processes: a Redis of its own (port 6415, append-only file; the channel layer and the Celery
-broker), uvicorn (port 8205), `manage.py relay`, a Celery worker, and a Pusher-protocol server that
-checks signatures (staff/tests/pusher_server.py, port 6515). Database att_bench_realtime
-(BENCH_DATABASE_URL). SCREENS WebSocket clients on /ws/hotel/<hotel>/ follow static/js/live.js's
+Real processes: a Redis of its own (port 6415, append-only file; the channel layer, the cache and
+the Celery broker), uvicorn (port 8205), `manage.py relay`, a Celery worker, and a Pusher-protocol
+server that checks signatures (staff/tests/pusher_server.py, port 6515); BENCH_FAULT_PORTS="redis,http,pusher"
+chooses other ports. Database att_bench_realtime (BENCH_DATABASE_URL). SCREENS WebSocket clients on /ws/hotel/<hotel>/ follow static/js/live.js's
 rule: "Live" while the relay's heartbeat is at most interval + 1.5 s old, otherwise they reopen
 the socket; they note when they would re-fetch their snapshot (every (re)connect, heartbeats
 resuming after a silence, a sequence gap after the consumer's hello).
@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/att_bench_realtime")
-REDIS_PORT, HTTP_PORT, PUSHER_PORT = 6415, 8205, 6515
+REDIS_PORT, HTTP_PORT, PUSHER_PORT = (int(p) for p in os.environ.get("BENCH_FAULT_PORTS", "6415,8205,6515").split(","))
 os.environ.setdefault("BENCH_REDIS_URL", f"redis://127.0.0.1:{REDIS_PORT}/0")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -235,6 +235,8 @@ async def scenario(procs: Processes, pusher_box: dict, token: str, display_key: 
     await phase("Redis frozen (SIGSTOP), then thawed", lambda: procs.signal("redis", signal.SIGSTOP),
                 lambda: procs.signal("redis", signal.SIGCONT))
     await phase("Pusher stopped, then back", lambda: pusher_box["stop"](), lambda: pusher_box["start"]())
+    await phase("Pusher slow (1 s per answer), then fast", lambda: setattr(pusher_box["server"], "delay", 1.0),
+                lambda: setattr(pusher_box["server"], "delay", 0.0))
     await phase("relay killed (SIGKILL) mid-stream, then restarted", lambda: procs.signal("relay", signal.SIGKILL),
                 lambda: procs.start("relay"))
     await phase("Celery worker killed (SIGKILL), then restarted", lambda: procs.signal("worker", signal.SIGKILL),

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404
+from redis.exceptions import RedisError
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser as DRFJSONParser
@@ -82,6 +83,10 @@ def exception_handler(exc, context):
         request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
+    if isinstance(exc, RedisError):  # the shared cache is down or frozen: what needs it fails closed
+        logger.warning("the cache is unreachable: %r", exc)
+        body = {"code": "cache_unavailable", "detail": "A shared service is briefly unavailable; try again shortly."}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "5"})
     refusal = database_refusal(exc)
     if refusal is not None:
         return Response(refusal.as_dict(), status=refusal.status_code)

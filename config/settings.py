@@ -191,14 +191,19 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-# The cache holds primitive values only (e.g. webhook replay markers), never copies of rows. Keys
-# carry the database's name: two databases sharing one Redis must not share entries.
+# The cache holds primitive values only (sign-in and webhook throttles, webhook replay markers),
+# never copies of rows. Keys carry the database's name: two databases sharing one Redis must not
+# share entries. A dead or frozen Redis costs a request at most CACHE_TIMEOUT_SECONDS per cache call
+# (no retries), then raises: throttles then let the request through (organizations/throttles.py),
+# anything else that needs the cache answers 503 `cache_unavailable` (config/api.py).
+CACHE_TIMEOUT_SECONDS = 0.25
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"att:{DATABASES['default']['NAME']}",
+            "OPTIONS": {"socket_connect_timeout": CACHE_TIMEOUT_SECONDS, "socket_timeout": CACHE_TIMEOUT_SECONDS},
         }
     }
 else:
@@ -294,6 +299,7 @@ PUSHER_HOST = env_str("PUSHER_HOST")
 PUSHER_PORT = env_int("PUSHER_PORT", 0, minimum=0) or None
 PUSHER_SSL = env_bool("PUSHER_SSL", default=not PUSHER_HOST)
 PUSHER_PRIVATE_CHANNELS = env_bool("PUSHER_PRIVATE_CHANNELS", False)
+PUSHER_TIMEOUT_SECONDS = 5  # the relay's wait for one Pusher answer before it retries (at least once)
 PUSHER_ENABLED = bool(PUSHER_APP_ID and PUSHER_KEY and PUSHER_SECRET and (PUSHER_CLUSTER or PUSHER_HOST))
 if any((PUSHER_APP_ID, PUSHER_KEY, PUSHER_SECRET)) and not PUSHER_ENABLED:
     raise ImproperlyConfigured(

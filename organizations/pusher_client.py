@@ -7,8 +7,8 @@ from django.conf import settings
 
 
 @lru_cache(maxsize=1)
-def _client(app_id, key, secret, cluster, host, port, ssl) -> pusher.Pusher:
-    kwargs = {"app_id": app_id, "key": key, "secret": secret, "ssl": ssl, "timeout": 5}
+def _client(app_id, key, secret, cluster, host, port, ssl, timeout) -> pusher.Pusher:
+    kwargs = {"app_id": app_id, "key": key, "secret": secret, "ssl": ssl, "timeout": timeout}
     if host:
         kwargs.update(host=host, port=port)
     else:
@@ -25,4 +25,5 @@ def get_pusher() -> pusher.Pusher:
         settings.PUSHER_HOST,
         settings.PUSHER_PORT,
         settings.PUSHER_SSL,
+        settings.PUSHER_TIMEOUT_SECONDS,
     )

@@ -52,7 +52,11 @@ if [[ -n ${REDIS_URL:-} ]]; then
 else
   relay_where="inside the ASGI server (the in-memory channel layer lives there)"
 fi
-supervise "uvicorn" - .venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --no-access-log &
+# No permessage-deflate: live messages are ~300 bytes of JSON; compressing each one for each socket
+# (and inflating it in each client) spends fan-out CPU to save a few bytes. Compare with
+# BENCH_WS_DEFLATE=true benchmarks/staff_ws_fanout.py.
+supervise "uvicorn" - .venv/bin/uvicorn config.asgi:application --host "$HOST" --port "$PORT" --no-access-log \
+  --ws-per-message-deflate false &
 pids+=($!)
 
 base="http://$HOST:$PORT"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-REDIS_PORTS = range(6411, 6420)  # this work's own port range; the shared Redis is never touched
+REDIS_PORTS = range(8460, 8480)  # this work's own port range; the shared Redis is never touched
 
 
 def free_port(ports) -> int:
