@@ -140,6 +140,27 @@ def test_dates_at_the_edges_of_the_calendar_in_bodies_get_an_answer(world, path,
         assert response.json()["code"]
 
 
+EDGE_DATE_PAGES = [
+    "/studio/acme/reports/?start=0001-01-01&end=9999-12-31",
+    "/studio/acme/classes/?start=9999-12-31",
+    "/hotel/acme/timesheet/?start=9999-12-31&end=9999-12-31",
+    "/hotel/acme/timesheet.csv?start=0001-01-01&end=0001-01-01",
+    "/academy/acme/status/?date=9999-12-31",
+]
+
+
+@pytest.mark.parametrize("path", EDGE_DATE_PAGES)
+def test_dates_at_the_edges_of_the_calendar_on_pages_get_an_answer(world, owner, path):
+    from django.test import Client
+
+    browser = Client(raise_request_exception=False)
+    browser.force_login(owner)
+    response = browser.get(path)
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code == 400:
+        assert b"out of the supported range" in response.content
+
+
 # --- NUL characters --------------------------------------------------------------------------------
 
 
