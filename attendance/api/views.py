@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from attendance import selectors, services
+from attendance import registry, selectors, services
 from attendance.api import serializers as s
 from attendance.api.filters import CheckInFilter, RefusalFilter
 from attendance.exceptions import CheckInNotFound
@@ -197,6 +197,18 @@ class MemberViewSet(PrincipalMixin, viewsets.ModelViewSet):
 
     def perform_create(self, serializer):
         serializer.save(organization=self.organization)
+
+    @transaction.atomic
+    def perform_destroy(self, instance):
+        # Check-ins and refusals name their attendee by content type and id, which no foreign key
+        # protects: deleting a member with a history would leave visits of nobody behind. The row
+        # lock is the one every check-in takes first, so no visit slips in between.
+        member = Member.objects.select_for_update().get(pk=instance.pk)
+        ct = registry.content_type_for(member)
+        if any(model.objects.filter(attendee_type=ct, attendee_id=member.pk).exists() for model in (CheckIn, Refusal)):
+            raise DomainError("This member has visits on record; set their status to `suspended` instead.",
+                              code="in_use", status_code=409)
+        member.delete()
 
     @extend_schema(request=None, responses={200: s.MemberSerializer})
     @action(detail=True, methods=["post"], url_path="rotate-qr")

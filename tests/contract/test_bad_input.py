@@ -9,6 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from bookings.models import ClassType, Venue
 from bookings.tests import factories as f
@@ -195,6 +196,22 @@ def test_deleting_what_is_in_use_is_refused(world):
     assert_refused(world["client"].delete(f"/api/v1/bookings/venues/{world['venue'].pk}/"), 409, "in_use")
     assert ClassType.objects.filter(pk=world["yoga"].pk).exists()
     assert Venue.objects.filter(pk=world["venue"].pk).exists()
+
+
+def test_deleting_a_member_with_visits_is_refused(world, member):
+    """A visit or a refusal at the door names its member by id only: the member stays."""
+    from attendance.models import CheckIn, Member, Refusal
+
+    client = world["client"]
+    client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")  # the gym refuses: no plan
+    assert Refusal.objects.filter(attendee_id=member.pk).count() == 1
+    assert_refused(client.delete(f"/api/v1/members/{member.pk}/"), 409, "in_use")
+    visitor = Member.objects.create(organization=member.organization, first_name="Vi")
+    CheckIn.objects.create(organization=member.organization, attendee=visitor, checked_in_at=timezone.now())
+    assert_refused(client.delete(f"/api/v1/members/{visitor.pk}/"), 409, "in_use")
+    assert Member.objects.filter(pk__in=[member.pk, visitor.pk]).count() == 2
+    newcomer = Member.objects.create(organization=member.organization, first_name="New")
+    assert client.delete(f"/api/v1/members/{newcomer.pk}/").status_code == 204
 
 
 # --- JSON nested too deep --------------------------------------------------------------------------
