@@ -428,10 +428,9 @@ class ReportView(StudioView, APIView):
     params_serializer = s.PeriodSerializer
 
     def period(self):
-        params = _valid(self.params_serializer, self.request.query_params.dict())
-        end = params.get("end") or local_today(self.organization.tz)
-        start = params.get("start") or end - timedelta(days=self.default_days - 1)
-        return params, start, end
+        params = _valid(self.params_serializer, self.request.query_params.dict(),
+                        today=local_today(self.organization.tz), default_days=self.default_days)
+        return params, params["start"], params["end"]
 
     def report(self, params, start, end) -> dict:
         raise NotImplementedError
@@ -582,9 +581,9 @@ class AttendancesReport(ReportView):
         responses={(200, "application/json"): s.AttendancesPageSerializer, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request, **kwargs):
-        params = _valid(s.AttendanceFilterSerializer, request.query_params.dict())
-        end = params.get("end") or local_today(self.organization.tz)
-        start = params.get("start") or end - timedelta(days=29)
+        params = _valid(s.AttendanceFilterSerializer, request.query_params.dict(),
+                        today=local_today(self.organization.tz), default_days=30)
+        start, end = params["start"], params["end"]
         rows = selectors.attendances(organization=self.organization, start=start, end=end, filters=params)
         if request.accepted_renderer.format == "csv":
             return self._stream(rows, f"attendances-{start.isoformat()}-{end.isoformat()}.csv")

@@ -122,6 +122,16 @@ def test_dates_at_the_edges_of_the_calendar_get_an_answer(world, path):
         assert response.json()["code"]
 
 
+@pytest.mark.parametrize("report", ["timeline", "peak-hours", "statistics", "revenue", "attendances", "late-arrivals"])
+@pytest.mark.parametrize("query", ["start=0001-01-01", "start=2020-01-01", "end=0001-01-01"])
+def test_a_report_period_is_limited_also_when_one_end_is_left_out(world, report, query):
+    """A missing end is today and a missing start 30 days before the end: the three-year limit holds
+    for the period so completed (a year-1 start alone listed two thousand years of days)."""
+    response = world["client"].get(f"/api/v1/bookings/reports/{report}/?{query}")
+    assert_refused(response, 400)
+    assert response.json()["code"] in ("invalid", "out_of_range")
+
+
 EDGE_DATE_BODIES = [
     ("/api/v1/bookings/classes/", lambda w: {"class_type": w["yoga"].pk, "venue": w["venue"].pk,
                                              "starts_at": "9999-12-31T23:30:00Z"}),
