@@ -1,7 +1,5 @@
 """The engine's REST API. Views parse input, call a service or selector, and shape the output."""
 
-from datetime import timedelta
-
 from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, status, viewsets
@@ -273,12 +271,8 @@ class CorrectionViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
 
 def _period(request, organization, default_days: int = 30):
-    data = _valid(s.PeriodSerializer, request.query_params)
-    end = data.get("end") or local_today(organization.tz)
-    start = data.get("start") or end - timedelta(days=default_days - 1)
-    if start > end:
-        raise DomainError("start must be on or before end.", code="invalid_period")
-    return start, end
+    data = _valid(s.PeriodSerializer, request.query_params, today=local_today(organization.tz), default_days=default_days)
+    return data["start"], data["end"]
 
 
 
