@@ -38,6 +38,7 @@ from bookings.models import (
 )
 from config.api import Pagination
 from config.api import validated as _valid
+from config.errors import DomainError
 from config.errors import Forbidden as BookingForbidden
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
@@ -174,6 +175,14 @@ class InstructorViewSet(ManagedViewSet):
     customers_read = True  # the schedule is public to the studio's customers
     model = Instructor
     serializer_class = s.InstructorSerializer
+
+    def perform_destroy(self, instance):
+        # The class–instructor links would cascade away with the instructor (and with them the
+        # instructors report's history): an instructor of any class stays, like a class type.
+        if instance.classes.exists():
+            raise DomainError("This instructor teaches classes; take them off those classes first.",
+                              code="in_use", status_code=409)
+        instance.delete()
 
 
 class ClassTypeViewSet(ManagedViewSet):

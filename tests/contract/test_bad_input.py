@@ -216,6 +216,14 @@ def test_deleting_what_is_in_use_is_refused(world):
     assert Venue.objects.filter(pk=world["venue"].pk).exists()
 
 
+def test_deleting_an_instructor_of_a_class_is_refused(world):
+    teacher, spare = f.instructor(world["class"].organization, "Ines"), f.instructor(world["class"].organization, "Spare")
+    world["class"].instructors.set([teacher])
+    assert_refused(world["client"].delete(f"/api/v1/bookings/instructors/{teacher.pk}/"), 409, "in_use")
+    assert list(world["class"].instructors.all()) == [teacher]
+    assert world["client"].delete(f"/api/v1/bookings/instructors/{spare.pk}/").status_code == 204
+
+
 def test_deleting_a_member_with_visits_is_refused(world, member):
     """A visit or a refusal at the door names its member by id only: the member stays."""
     from attendance.models import CheckIn, Member, Refusal
