@@ -89,7 +89,9 @@ def correction_approve(*, correction: Correction, actor, note: str = "") -> Corr
         attendee = registry.model_for_content_type_id(correction.attendee_type_id).objects.get(pk=correction.attendee_id)
         locked = attendee_get_for_update(attendee)
         row = CheckIn.objects.filter(pk=correction.check_in_id).first() if correction.check_in_id else None
-        if correction.check_in_id and row is None:
+        # A correction of a check-in whose row went meanwhile (another deletion approved first: the
+        # link is set to null) has nothing left to apply to.
+        if row is None and correction.kind != CorrectionKind.MISSING_CHECK_IN:
             raise DomainError("The check-in of this correction no longer exists.", code="check_in_gone")
         before = _snapshot(row)
         after = _apply_correction(correction, locked, row, actor)

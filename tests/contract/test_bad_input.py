@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from attendance.models import CheckIn
 from bookings.models import ClassType, Venue
 from bookings.tests import factories as f
 from gamification import services as gym_services
@@ -238,6 +239,16 @@ def test_deleting_a_member_with_visits_is_refused(world, member):
     assert Member.objects.filter(pk__in=[member.pk, visitor.pk]).count() == 2
     newcomer = Member.objects.create(organization=member.organization, first_name="New")
     assert client.delete(f"/api/v1/members/{newcomer.pk}/").status_code == 204
+
+
+def test_a_correction_of_a_check_in_deleted_meanwhile_is_refused(world, member):
+    """Two deletions asked for one check-in: once the first is approved, the second has nothing left."""
+    client = world["client"]
+    row = CheckIn.objects.create(organization=member.organization, attendee=member, checked_in_at=timezone.now())
+    asks = [client.post("/api/v1/corrections/", {"attendee_id": member.pk, "kind": "delete", "check_in_id": row.pk,
+                                                  "reason": "test scan"}, format="json").json()["id"] for _ in range(2)]
+    assert client.post(f"/api/v1/corrections/{asks[0]}/approve/", {}, format="json").status_code == 200
+    assert_refused(client.post(f"/api/v1/corrections/{asks[1]}/approve/", {}, format="json"), 400, "check_in_gone")
 
 
 # --- JSON nested too deep --------------------------------------------------------------------------
