@@ -1,15 +1,16 @@
-"""Row-level security context for the bookings tables on PostgreSQL (a no-op on SQLite).
+"""Row-level security context for the bookings tables and the customers on PostgreSQL (a no-op on SQLite).
 
-Migrations 0002 and 0004 enable and FORCE row-level security on every bookings table (the
-class–instructor link table included) with one policy:
+Migrations 0002, 0004 and 0007 enable and FORCE row-level security on every bookings table (the
+class–instructor link table included) and on the customers (`attendance_member`: studio customers
+and gym members) with one policy:
 
     organization_id = current_setting('app.current_organization')::bigint
 
 There is no bypass setting: nothing the application runs can widen what a connection sees.
-- A new connection has no organization and sees no bookings row.
-- Every API request names its organization once the principal is known (the `principal_resolved`
-  signal of IsOrganizationPrincipal) and the bookings pages call `activate(organization)`: from then
-  on the database admits only that organization's rows, whatever the ORM query says.
+- A new connection has no organization and sees no bookings row and no customer.
+- Every request names its organization once the principal is known (the `principal_resolved`
+  signal of `organizations.tenancy.resolve_principal`: API views, pages, WebSocket consumers): from
+  then on the database admits only that organization's rows, whatever the ORM query says.
   `request_finished` (and, defensively, `request_started`) put the connection back to no organization.
 - Code that acts for one organization outside a request narrows itself with `organization_context(org)`.
 - Work across organizations (migrations, cross-tenant jobs such as `mark_no_shows`, the demo seed)

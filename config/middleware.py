@@ -4,9 +4,11 @@ refused, and every /api/ path answers JSON."""
 import logging
 import re
 
-from django.http import Http404, HttpResponseBadRequest, HttpResponseNotFound, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.views.defaults import page_not_found
+
+from config.api import database_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +49,7 @@ def bad_id_field(request) -> str | None:
 def refuse(api: bool, status: int, code: str, detail: str, **extra):
     if api:
         return JsonResponse({"code": code, "detail": detail, **extra}, status=status)
-    page = HttpResponseNotFound if status == 404 else HttpResponseBadRequest
-    return page(detail, content_type="text/plain; charset=utf-8")
+    return HttpResponse(detail, status=status, content_type="text/plain; charset=utf-8")
 
 
 class InputGuardMiddleware:
@@ -102,7 +103,9 @@ def not_found_detail(path: str) -> str:
 
 class NotFoundPageMiddleware:
     """The product's own "not found" page for pages, also while DEBUG is on (Django would show its
-    technical page, listing the URL patterns, to a receptionist who followed a link)."""
+    technical page, listing the URL patterns, to a receptionist who followed a link). What the
+    database or date arithmetic refuses about a page's input (a year-9999 date in a report's period,
+    a duplicate name, a row still in use) answers the same 4xx as in the API, as plain text."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -111,6 +114,11 @@ class NotFoundPageMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, Http404) and not is_api(request):
+        if is_api(request):
+            return None
+        if isinstance(exception, Http404):
             return page_not_found(request, exception)
+        refusal = database_refusal(exception)
+        if refusal is not None:
+            return refuse(False, refusal.status_code, refusal.code, refusal.detail)
         return None

@@ -10,7 +10,7 @@ from rest_framework import exceptions, permissions
 from config.fields import wall_clock_zone_activate
 from organizations.authentication import DeviceUser
 from organizations.models import WORKER_ROLES
-from organizations.tenancy import principal_resolved, request_slug, resolve_principal
+from organizations.tenancy import request_slug, resolve_principal
 
 
 class IsOrganizationPrincipal(permissions.BasePermission):
@@ -22,7 +22,6 @@ class IsOrganizationPrincipal(permissions.BasePermission):
         principal = resolve_principal(user=None if device else request.user, device=device, slug=slug)
         request.principal = principal
         wall_clock_zone_activate(principal.organization.tz)
-        principal_resolved.send(sender=type(self), principal=principal)
         if device is not None:
             allowed = getattr(view, "allow_devices", False)
             if allowed is True or (allowed and device.kind in allowed):

@@ -40,13 +40,20 @@ def default_organization() -> Organization:
     return org
 
 
-# Sent by the API's permission check once the caller's organization is known (bookings.rls narrows
-# the database connection to it).
+# Sent whenever a caller's organization is known (API permission check, pages, WebSocket consumers):
+# bookings.rls narrows the database connection to it (row-level security on customers and bookings).
 principal_resolved = Signal()
 
 
 def resolve_principal(*, user, device: DeviceKey | None, slug: str | None) -> Principal:
-    """Return the principal for an authenticated user or device; raise Http404 if not allowed."""
+    """Return the principal for an authenticated user or device; raise Http404 if not allowed.
+    Sends `principal_resolved`: from here on the connection sees that organization's rows only."""
+    principal = _principal(user=user, device=device, slug=slug)
+    principal_resolved.send(sender=Principal, principal=principal)
+    return principal
+
+
+def _principal(*, user, device: DeviceKey | None, slug: str | None) -> Principal:
     if device is not None:
         if slug and device.organization.slug != slug:
             raise Http404("No such organization.")

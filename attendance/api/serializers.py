@@ -1,5 +1,7 @@
 """Input and output shapes of the engine's API. Inputs resolve attendees inside the caller's organization."""
 
+from datetime import timedelta
+
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from rest_framework import serializers
@@ -206,6 +208,12 @@ class PeriodSerializer(serializers.Serializer):
     end = serializers.DateField(required=False, help_text="Local date, default today.")
 
     def validate(self, attrs):
+        # The views pass `today` and `default_days`: the limits hold for the period completed with
+        # its defaults too (a year-1 start alone asked for 740,000 days of the dashboard).
+        today = self.context.get("today")
+        if today is not None:
+            attrs["end"] = attrs.get("end") or today
+            attrs["start"] = attrs.get("start") or attrs["end"] - timedelta(days=self.context["default_days"] - 1)
         if attrs.get("start") and attrs.get("end") and attrs["start"] > attrs["end"]:
             raise serializers.ValidationError("start must be on or before end.")
         if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 366:

@@ -1,5 +1,7 @@
 """Input and output shapes of the bookings API. Foreign keys are resolved inside the caller's organization."""
 
+from datetime import timedelta
+
 from rest_framework import serializers
 
 from attendance.models import Member
@@ -204,6 +206,12 @@ class PeriodSerializer(serializers.Serializer):
     lapsed_days = serializers.IntegerField(required=False, min_value=1, max_value=3650)
 
     def validate(self, attrs):
+        # A report passes `today` and `default_days` in the context: a missing end is today and a
+        # missing start `default_days` before the end, and the limits below hold for those too.
+        today = self.context.get("today")
+        if today is not None:
+            attrs["end"] = attrs.get("end") or today
+            attrs["start"] = attrs.get("start") or attrs["end"] - timedelta(days=self.context["default_days"] - 1)
         if attrs.get("start") and attrs.get("end") and attrs["end"] < attrs["start"]:
             raise serializers.ValidationError({"end": "The end date is before the start date."})
         if attrs.get("start") and attrs.get("end") and (attrs["end"] - attrs["start"]).days > 3 * 366:

@@ -38,6 +38,7 @@ from bookings.models import (
 )
 from config.api import Pagination
 from config.api import validated as _valid
+from config.errors import DomainError
 from config.errors import Forbidden as BookingForbidden
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
@@ -174,6 +175,14 @@ class InstructorViewSet(ManagedViewSet):
     customers_read = True  # the schedule is public to the studio's customers
     model = Instructor
     serializer_class = s.InstructorSerializer
+
+    def perform_destroy(self, instance):
+        # The class–instructor links would cascade away with the instructor (and with them the
+        # instructors report's history): an instructor of any class stays, like a class type.
+        if instance.classes.exists():
+            raise DomainError("This instructor teaches classes; take them off those classes first.",
+                              code="in_use", status_code=409)
+        instance.delete()
 
 
 class ClassTypeViewSet(ManagedViewSet):
@@ -428,10 +437,9 @@ class ReportView(StudioView, APIView):
     params_serializer = s.PeriodSerializer
 
     def period(self):
-        params = _valid(self.params_serializer, self.request.query_params.dict())
-        end = params.get("end") or local_today(self.organization.tz)
-        start = params.get("start") or end - timedelta(days=self.default_days - 1)
-        return params, start, end
+        params = _valid(self.params_serializer, self.request.query_params.dict(),
+                        today=local_today(self.organization.tz), default_days=self.default_days)
+        return params, params["start"], params["end"]
 
     def report(self, params, start, end) -> dict:
         raise NotImplementedError
@@ -582,9 +590,9 @@ class AttendancesReport(ReportView):
         responses={(200, "application/json"): s.AttendancesPageSerializer, (200, "text/csv"): OpenApiTypes.STR},
     )
     def get(self, request, **kwargs):
-        params = _valid(s.AttendanceFilterSerializer, request.query_params.dict())
-        end = params.get("end") or local_today(self.organization.tz)
-        start = params.get("start") or end - timedelta(days=29)
+        params = _valid(s.AttendanceFilterSerializer, request.query_params.dict(),
+                        today=local_today(self.organization.tz), default_days=30)
+        start, end = params["start"], params["end"]
         rows = selectors.attendances(organization=self.organization, start=start, end=end, filters=params)
         if request.accepted_renderer.format == "csv":
             return self._stream(rows, f"attendances-{start.isoformat()}-{end.isoformat()}.csv")

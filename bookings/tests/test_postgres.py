@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
+from attendance.models import CheckIn, Member
 from bookings import rls, services
 from bookings.models import Booking, FitnessClass, WaitlistEntry
 from bookings.tests import factories as f
@@ -146,6 +147,7 @@ def test_inside_a_bookings_request_the_database_context_is_the_callers_organizat
     from django.utils import timezone
 
     upcoming = f.fitness_class(org, yoga, venue, timezone.now() + timedelta(days=1))
+    customer = f.customer(org, "Seen")  # written before the ordinary role: customers are walled too
 
     seen = []
 
@@ -156,7 +158,7 @@ def test_inside_a_bookings_request_the_database_context_is_the_callers_organizat
     try:
         with as_role(probe_role):
             response = owner_client.post("/api/v1/bookings/bookings/", {
-                "class_id": upcoming.pk, "customer_id": f.customer(org, "Seen").pk, "method": "free"},
+                "class_id": upcoming.pk, "customer_id": customer.pk, "method": "free"},
                 format="json")
             after = rls.current_setting()
     finally:
@@ -229,3 +231,61 @@ def test_the_instructor_links_follow_their_class(org, other_org, two_studios, pr
         with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
             cursor.execute("INSERT INTO bookings_fitnessclass_instructors (fitnessclass_id, instructor_id) "
                            "SELECT %s, id FROM bookings_instructor LIMIT 1", [theirs.pk])
+
+
+# --- the customers (attendance_member: studio customers and gym members) ---------------------------
+
+
+def count_members_by_org(cursor) -> dict:
+    cursor.execute("SELECT organization_id, count(*) FROM attendance_member GROUP BY organization_id")
+    return dict(cursor.fetchall())
+
+
+def test_rls_is_enabled_and_forced_on_the_customers(db):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = 'attendance_member'")
+        assert cursor.fetchone() == (True, True)
+
+
+def test_the_customers_are_walled_like_the_bookings(org, other_org, two_studios, probe_role):
+    with as_role(probe_role), connection.cursor() as cursor:
+        # No organization named: no customer at all, none can be written, and no setting widens it.
+        assert count_members_by_org(cursor) == {}
+        cursor.execute("SELECT set_config('app.rls_bypass', 'on', false)")
+        assert count_members_by_org(cursor) == {}
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            Member.objects.create(organization=org, first_name="Sneaky")
+        rls.activate(org)
+        assert count_members_by_org(cursor) == {org.pk: 3}
+        assert set(Member.objects.values_list("organization_id", flat=True)) == {org.pk}
+        with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
+            cursor.execute("UPDATE attendance_member SET organization_id = %s", [other_org.pk])
+        rls.activate(other_org)
+        assert count_members_by_org(cursor) == {other_org.pk: 2}
+
+
+def test_the_engines_check_in_runs_as_an_ordinary_role(org, other_org, owner_client, member, other_member, probe_role):
+    with as_role(probe_role):
+        response = owner_client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")
+        assert response.status_code == 201, response.content
+        assert owner_client.post("/api/v1/check-ins/", {"attendee_id": other_member.pk},
+                                 format="json").status_code == 404
+        assert owner_client.get("/api/v1/members/").json()["count"] == 1
+        assert rls.current_setting() in ("", None)
+    assert CheckIn.objects.filter(attendee_id=member.pk, checked_out_at__isnull=True).count() == 1
+
+
+def test_a_page_lists_its_own_customers_as_an_ordinary_role(org, other_org, owner, member, other_member, probe_role):
+    from django.test import Client
+
+    from gamification import services as gym_services
+
+    gym_services.gym_configure(organization=org)
+    browser = Client()
+    browser.force_login(owner)
+    with as_role(probe_role):
+        page = browser.get("/gym/acme/cards/")
+        assert rls.current_setting() in ("", None)
+    assert page.status_code == 200
+    assert "Ada Lovelace" in page.content.decode()
+    assert "Otto" not in page.content.decode()

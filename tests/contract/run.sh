@@ -4,18 +4,21 @@
 #   2. a client generated from it imports every operation and passes five integrator flows
 #      (tests/contract/client.sh);
 #   3. schemathesis fuzzes every operation as a worker (API token) and as a device (device key),
-#      fixed seed: no server error, only declared statuses, content types and bodies
-#      (CONTRACT_PHASES=examples,coverage,fuzzing adds schemathesis' boundary-value phase: slower).
+#      fixed seed, the examples, coverage (boundary values) and fuzzing phases: no server error, only
+#      declared statuses, content types and bodies, and at least CONTRACT_MIN_CASES (1,000) generated
+#      cases per principal; a summary of both runs ends the log.
 # Exit status 0 only if all three pass with 0 failures.
 #
-#   tests/contract/run.sh   (CONTRACT_PORT=8501 CONTRACT_DB=attendance_contract CONTRACT_EXAMPLES CONTRACT_SEED REDIS_URL)
+#   tests/contract/run.sh   (CONTRACT_PORT=8501 CONTRACT_DB=attendance_contract CONTRACT_EXAMPLES CONTRACT_PHASES
+#                            CONTRACT_MIN_CASES CONTRACT_SEED REDIS_URL)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 PORT=${CONTRACT_PORT:-8501}
 DB=${CONTRACT_DB:-attendance_contract}
-EXAMPLES=${CONTRACT_EXAMPLES:-5}
-PHASES=${CONTRACT_PHASES:-examples,fuzzing}
+EXAMPLES=${CONTRACT_EXAMPLES:-10}
+PHASES=${CONTRACT_PHASES:-examples,coverage,fuzzing}
+MIN_CASES=${CONTRACT_MIN_CASES:-1000}
 SEED=${CONTRACT_SEED:-20261203}
 SCHEMATHESIS_VERSION=4.32.5
 FUZZ=var/tools/fuzz
@@ -54,13 +57,25 @@ if [ ! -x "$FUZZ/bin/schemathesis" ]; then
   "$FUZZ/bin/pip" install --quiet "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 # The device runs first: the worker (an admin) may revoke device keys while it fuzzes `devices/{id}/revoke/`.
+summary=()
 for principal in device worker; do
   if [ "$principal" = worker ]; then auth="Token $WORKER_TOKEN"; else auth="Device $DEVICE_KEY"; fi
-  step "schemathesis as a $principal (organization $ORGANIZATION, seed $SEED, $EXAMPLES examples per operation)"
+  step "schemathesis as a $principal (organization $ORGANIZATION, seed $SEED, phases $PHASES, $EXAMPLES examples per operation)"
+  log="var/contract-fuzz-$principal.log"
   "$FUZZ/bin/schemathesis" run "$CONTRACT_BASE_URL/api/schema/?format=json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     --phases "$PHASES" --seed "$SEED" --max-examples "$EXAMPLES" --workers 2 \
     --header "Authorization: $auth" --request-timeout 30 --no-shrink --output-truncate true \
-    --report junit --report-junit-path "var/contract-fuzz-$principal.xml" || status=1
+    --report junit --report-junit-path "var/contract-fuzz-$principal.xml" 2>&1 | tee "$log" || status=1
+  # Schemathesis' own summary line, e.g. "1386 generated, 1386 passed" (or "..., 3 failed").
+  cases=$(grep -oE '^ *[0-9]+ generated.*' "$log" | tail -n1 | sed 's/^ *//' || true)
+  generated=${cases%% *}
+  if [ -z "$generated" ] || [ "$generated" -lt "$MIN_CASES" ]; then
+    echo "contract: only ${generated:-0} cases generated as a $principal; at least $MIN_CASES are required" >&2
+    status=1
+  fi
+  summary+=("  as a $principal: ${cases:-no summary (see $log)}")
 done
+step "schemathesis summary (seed $SEED, phases $PHASES, at least $MIN_CASES cases per principal)"
+printf '%s\n' "${summary[@]}"
 exit $status

@@ -9,7 +9,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
+from attendance.models import CheckIn
 from bookings.models import ClassType, Venue
 from bookings.tests import factories as f
 from gamification import services as gym_services
@@ -121,6 +123,24 @@ def test_dates_at_the_edges_of_the_calendar_get_an_answer(world, path):
         assert response.json()["code"]
 
 
+@pytest.mark.parametrize("report", ["timeline", "peak-hours", "statistics", "revenue", "attendances", "late-arrivals"])
+@pytest.mark.parametrize("query", ["start=0001-01-01", "start=2020-01-01", "end=0001-01-01"])
+def test_a_report_period_is_limited_also_when_one_end_is_left_out(world, report, query):
+    """A missing end is today and a missing start 30 days before the end: the three-year limit holds
+    for the period so completed (a year-1 start alone listed two thousand years of days)."""
+    response = world["client"].get(f"/api/v1/bookings/reports/{report}/?{query}")
+    assert_refused(response, 400)
+    assert response.json()["code"] in ("invalid", "out_of_range")
+
+
+@pytest.mark.parametrize("path", ["/api/v1/dashboard/?start=0001-01-01", "/api/v1/dashboard/?start=2020-01-01",
+                                  "/api/v1/history/member/{member}/?start=0001-01-01",
+                                  "/api/v1/history/member/{member}/?start=2020-01-01"])
+def test_an_engine_period_is_limited_also_when_one_end_is_left_out(world, path):
+    """The dashboard of a year-1 start alone listed 740,000 days (24 MB)."""
+    assert_refused(world["client"].get(path.format(member=world["member"].pk)), 400, "invalid")
+
+
 EDGE_DATE_BODIES = [
     ("/api/v1/bookings/classes/", lambda w: {"class_type": w["yoga"].pk, "venue": w["venue"].pk,
                                              "starts_at": "9999-12-31T23:30:00Z"}),
@@ -138,6 +158,27 @@ def test_dates_at_the_edges_of_the_calendar_in_bodies_get_an_answer(world, path,
     assert response.status_code < 500, response.content[:300]
     if response.status_code >= 400:
         assert response.json()["code"]
+
+
+EDGE_DATE_PAGES = [
+    "/studio/acme/reports/?start=0001-01-01&end=9999-12-31",
+    "/studio/acme/classes/?start=9999-12-31",
+    "/hotel/acme/timesheet/?start=9999-12-31&end=9999-12-31",
+    "/hotel/acme/timesheet.csv?start=0001-01-01&end=0001-01-01",
+    "/academy/acme/status/?date=9999-12-31",
+]
+
+
+@pytest.mark.parametrize("path", EDGE_DATE_PAGES)
+def test_dates_at_the_edges_of_the_calendar_on_pages_get_an_answer(world, owner, path):
+    from django.test import Client
+
+    browser = Client(raise_request_exception=False)
+    browser.force_login(owner)
+    response = browser.get(path)
+    assert response.status_code < 500, response.content[:300]
+    if response.status_code == 400:
+        assert b"out of the supported range" in response.content
 
 
 # --- NUL characters --------------------------------------------------------------------------------
@@ -174,6 +215,40 @@ def test_deleting_what_is_in_use_is_refused(world):
     assert_refused(world["client"].delete(f"/api/v1/bookings/venues/{world['venue'].pk}/"), 409, "in_use")
     assert ClassType.objects.filter(pk=world["yoga"].pk).exists()
     assert Venue.objects.filter(pk=world["venue"].pk).exists()
+
+
+def test_deleting_an_instructor_of_a_class_is_refused(world):
+    teacher, spare = f.instructor(world["class"].organization, "Ines"), f.instructor(world["class"].organization, "Spare")
+    world["class"].instructors.set([teacher])
+    assert_refused(world["client"].delete(f"/api/v1/bookings/instructors/{teacher.pk}/"), 409, "in_use")
+    assert list(world["class"].instructors.all()) == [teacher]
+    assert world["client"].delete(f"/api/v1/bookings/instructors/{spare.pk}/").status_code == 204
+
+
+def test_deleting_a_member_with_visits_is_refused(world, member):
+    """A visit or a refusal at the door names its member by id only: the member stays."""
+    from attendance.models import CheckIn, Member, Refusal
+
+    client = world["client"]
+    client.post("/api/v1/check-ins/", {"attendee_id": member.pk}, format="json")  # the gym refuses: no plan
+    assert Refusal.objects.filter(attendee_id=member.pk).count() == 1
+    assert_refused(client.delete(f"/api/v1/members/{member.pk}/"), 409, "in_use")
+    visitor = Member.objects.create(organization=member.organization, first_name="Vi")
+    CheckIn.objects.create(organization=member.organization, attendee=visitor, checked_in_at=timezone.now())
+    assert_refused(client.delete(f"/api/v1/members/{visitor.pk}/"), 409, "in_use")
+    assert Member.objects.filter(pk__in=[member.pk, visitor.pk]).count() == 2
+    newcomer = Member.objects.create(organization=member.organization, first_name="New")
+    assert client.delete(f"/api/v1/members/{newcomer.pk}/").status_code == 204
+
+
+def test_a_correction_of_a_check_in_deleted_meanwhile_is_refused(world, member):
+    """Two deletions asked for one check-in: once the first is approved, the second has nothing left."""
+    client = world["client"]
+    row = CheckIn.objects.create(organization=member.organization, attendee=member, checked_in_at=timezone.now())
+    asks = [client.post("/api/v1/corrections/", {"attendee_id": member.pk, "kind": "delete", "check_in_id": row.pk,
+                                                  "reason": "test scan"}, format="json").json()["id"] for _ in range(2)]
+    assert client.post(f"/api/v1/corrections/{asks[0]}/approve/", {}, format="json").status_code == 200
+    assert_refused(client.post(f"/api/v1/corrections/{asks[1]}/approve/", {}, format="json"), 409, "check_in_gone")
 
 
 # --- JSON nested too deep --------------------------------------------------------------------------
