@@ -80,7 +80,7 @@ def check_in(
             )
             return CheckInResult(check_in=row, created=True)
     except Refused as refused:
-        refusal_record(ctx=ctx, refused=refused)
+        refusal_record(ctx=ctx, refused=refused, external_id=external_id)
         raise
     except IntegrityError:
         # Another attendee's request took the same key at the same moment: answer with its row.
@@ -132,7 +132,19 @@ def session_open_locked(
             code="duplicate_scan",
             retry_after=(attendee.last_visit_at + window).isoformat(),
         )
-    if attendee.session_active:
+    # A late record (an offline device's queue) of a time before the attendee's next session is
+    # judged at its own time: the session open then, not the one open now, and it ends by the time
+    # the next one starts. Only a time before the last visit costs this query.
+    following = None
+    if attendee.last_visit_at is not None and at < attendee.last_visit_at:
+        following = (
+            CheckIn.objects.filter(
+                attendee_type=registry.content_type_for(attendee), attendee_id=attendee.pk, checked_in_at__gt=at
+            )
+            .order_by("checked_in_at")
+            .first()
+        )
+    if attendee.session_active and following is None:
         previous = CheckIn.objects.get(pk=attendee.session_check_in_id)
         expected = previous.expected_checkout_at
         if expected is not None and expected <= at:
@@ -160,11 +172,17 @@ def session_open_locked(
     shift = schedules.shift_for(shifts_of(organization, attendee), at, organization.tz)
     if shift is not None and expected_checkout_at is None:
         expected_checkout_at = shift.end
+    closes_at = None
+    if following is not None:
+        closes_at = min(expected_checkout_at or following.checked_in_at, following.checked_in_at)
     row = CheckIn(
         organization=organization,
         attendee_type=registry.content_type_for(attendee),
         attendee_id=attendee.pk,
         checked_in_at=at,
+        checked_out_at=closes_at,
+        duration=closes_at - at if closes_at is not None else None,
+        auto_closed=closes_at is not None,
         expected_checkout_at=expected_checkout_at,
         method=ctx.method,
         source=ctx.source,
@@ -178,11 +196,13 @@ def session_open_locked(
         external_id=external_id,
         created_by=ctx.actor if getattr(ctx.actor, "pk", None) else None,
     )
-    visit_record(organization=organization, attendee=attendee, row=row, opens_session=True)
+    visit_record(organization=organization, attendee=attendee, row=row, opens_session=closes_at is None)
     for plugin in plugins:
         plugin.after_check_in(ctx, row)
 
     transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=row), robust=True)
+    if closes_at is not None:
+        transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)
     live.publish(organization, CHECK_IN_RECORDED, check_in_payload(row, attendee))
     if attendee.total_visits in settings.ATTENDANCE_MILESTONES:
         value = attendee.total_visits
