@@ -133,10 +133,12 @@ def session_open_locked(
             retry_after=(attendee.last_visit_at + window).isoformat(),
         )
     # A late record (an offline device's queue) of a time before the attendee's next session is
-    # judged at its own time: the session open then, not the one open now, and it ends by the time
-    # the next one starts. Only a time before the last visit costs this query.
+    # judged at its own time: the session open then, not the one open now. When a session is open
+    # now, or the record brings its end, it is written whole, ending by the time the next session
+    # starts. Only a time before the last visit costs this query.
     following = None
-    if attendee.last_visit_at is not None and at < attendee.last_visit_at:
+    late = attendee.last_visit_at is not None and at < attendee.last_visit_at
+    if late and (attendee.session_active or expected_checkout_at is not None):
         following = (
             CheckIn.objects.filter(
                 attendee_type=registry.content_type_for(attendee), attendee_id=attendee.pk, checked_in_at__gt=at
