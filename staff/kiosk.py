@@ -11,6 +11,7 @@ import hmac
 import json
 from datetime import timedelta
 
+from django import forms
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
@@ -56,6 +57,35 @@ def kiosk_credentials_set(*, staff: Staff, pin: str | None = None, badge: str | 
     except IntegrityError:
         raise Conflict("This badge already belongs to someone else in this hotel.", code="badge_taken") from None
     return staff
+
+
+class KioskCredentialsForm(forms.ModelForm):
+    """The admin's Staff form plus the kiosk credentials a manager may set (saved by `kiosk_credentials_set`)."""
+
+    new_pin = forms.CharField(required=False, max_length=8, widget=forms.PasswordInput(render_value=False),
+                              help_text="4-8 digits for the lobby kiosk; leave empty to keep the current PIN.")
+    new_badge = forms.CharField(required=False, max_length=200,
+                                help_text="Scan the badge here to register it; leave empty to keep the current one.")
+
+    class Meta:
+        model = Staff
+        fields = "__all__"  # noqa: DJ007 - the admin's own field list, plus the two credentials above
+
+    def clean_new_pin(self):
+        pin = self.cleaned_data["new_pin"]
+        if pin and not (pin.isdigit() and 4 <= len(pin) <= 8):
+            raise forms.ValidationError("A PIN is 4 to 8 digits.")
+        return pin
+
+    def clean(self):
+        cleaned = super().clean()
+        organization = cleaned.get("organization") or getattr(self.instance, "organization", None)
+        badge = (cleaned.get("new_badge") or "").strip()
+        if badge and organization is not None:
+            taken = Staff.objects.filter(organization=organization, kiosk_badge_hash=badge_hash(organization, badge))
+            if taken.exclude(pk=self.instance.pk).exists():
+                self.add_error("new_badge", "This badge already belongs to someone else in this hotel.")
+        return cleaned
 
 
 def kiosk_staff_for_pin(*, organization: Organization, staff_id: int, pin: str) -> Staff:

@@ -75,3 +75,21 @@ def test_bad_input_and_other_hotels(tablet, worker_staff, colleague_staff, other
     assert clock(Client(HTTP_AUTHORIZATION=f"Device {theirs}"), {"badge": "B1"}).status_code == 404
     assert Client().get(f"/hotel/acme/kiosk/?key={theirs}").status_code == 404
     assert not CheckIn.objects.exists()
+
+
+def test_a_manager_sets_the_pin_and_badge_in_the_admin(owner, worker_staff, tablet):
+    admin = Client()
+    admin.force_login(owner)
+    url = f"/admin/staff/staff/{worker_staff.pk}/change/"
+    form = admin.get(url)
+    assert form.status_code == 200 and 'name="new_pin"' in form.content.decode()
+    data = {"organization": worker_staff.organization_id, "first_name": "Wanda", "last_name": "Worker",
+            "department": "Housekeeping", "position": "", "hourly_rate": "12.50", "is_active": "on",
+            "attendance_enabled": "on", "new_pin": "9876", "new_badge": "ADMIN-BADGE",
+            "user": worker_staff.user_id}
+    shifts = "attendance-weeklyshift-attendee_type-attendee_id"
+    data.update({f"{shifts}-TOTAL_FORMS": "0", f"{shifts}-INITIAL_FORMS": "0"})
+    saved = admin.post(url, data)
+    assert saved.status_code == 302, saved.content.decode()[:2000]
+    assert clock(tablet, {"staff_id": worker_staff.pk, "pin": "9876"}).json()["is_on_duty"] is True
+    assert clock(tablet, {"badge": "ADMIN-BADGE"}).json()["is_on_duty"] is False
