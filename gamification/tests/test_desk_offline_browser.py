@@ -64,7 +64,7 @@ def open_desk(browser, server, session, org):
     page = context.new_page()
     page.goto(f"{server}/gym/{org.slug}/desk/")
     expect(page.locator("#desk")).to_have_attribute("data-offline-ready", "1")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function("navigator.serviceWorker.controller !== null && navigator.serviceWorker.controller.state === 'activated'")
     page.wait_for_function(
         "caches.open(document.getElementById('desk').dataset.cache).then((c) => c.match(location.pathname)).then(Boolean)"
     )

@@ -20,6 +20,11 @@ self.addEventListener("fetch", (event) => {
         }
         return response;
       })
-      .catch(() => caches.match(request, { ignoreVary: true }).then((hit) => hit || Response.error()))
+      .catch(async () => {
+        const hit = await caches.match(request, { ignoreVary: true, ignoreSearch: request.mode === "navigate" });
+        // A navigation to the desk under any query string is the desk page itself.
+        return hit || (request.mode === "navigate" && (await caches.match(self.registration.scope, { ignoreVary: true })))
+          || Response.error();
+      })
   );
 });
