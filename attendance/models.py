@@ -207,10 +207,19 @@ class Refusal(models.Model):
     location = models.CharField(max_length=120, blank=True)
     device = models.ForeignKey(DeviceKey, null=True, blank=True, on_delete=models.SET_NULL)
     metadata = models.JSONField(default=dict, blank=True)
+    # A device's event id (offline batches): the refusal of one event is recorded once, however often it is pushed.
+    external_id = models.CharField(max_length=120, null=True, blank=True)
 
     class Meta:
         ordering = ["-attempted_at", "-id"]
         indexes = [models.Index(fields=["organization", "attempted_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="unique_refusal_per_event",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} at {self.attempted_at:%Y-%m-%d %H:%M}"

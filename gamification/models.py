@@ -115,3 +115,21 @@ class GymProfile(models.Model):
 
     def __str__(self) -> str:
         return f"gym profile of {self.member}"
+
+
+class DoorManifestEntry(models.Model):
+    """In which version of its organization's door manifest a member's entry last changed (or was
+    removed), so a device holding cursor N downloads only what changed since N. Brought up to date
+    by the manifest request itself (gamification.manifest); no rule reads it."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    member_id = models.BigIntegerField()
+    digest = models.CharField(max_length=64)
+    version = models.PositiveBigIntegerField()
+    removed = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "member_id"], name="one_manifest_entry_per_member"),
+        ]
+        indexes = [models.Index(fields=["organization", "version"], name="manifest_entry_version")]

@@ -1,8 +1,9 @@
 """Front-desk pages (server-rendered shells; the desk itself talks to the gym API)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 
 from gamification import selectors, services
 from organizations.models import DESK_ROLES
@@ -43,3 +44,26 @@ def cards(request, slug):
         "role": principal.role,
         "current_organization": principal.organization, "current_role": principal.role,
     })
+
+
+@login_required
+def desk_service_worker(request, slug):
+    """The desk's service worker, served under the desk's own path so its scope covers the page."""
+    _desk_principal(request, slug)
+    response = render(request, "gamification/desk_sw.js", {"cache_name": f"gym-desk-{slug}-v1"},
+                      content_type="application/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+@login_required
+def desk_web_manifest(request, slug):
+    """The web app manifest that makes the desk installable."""
+    principal, _ = _desk_principal(request, slug)
+    desk_url = reverse("gym-desk", args=[slug])
+    return JsonResponse({
+        "name": f"Front desk · {principal.organization.name}", "short_name": "Desk",
+        "start_url": desk_url, "scope": desk_url, "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#2563eb",
+        "icons": [{"src": "/static/gamification/desk-icon.svg", "sizes": "any", "type": "image/svg+xml"}],
+    }, content_type="application/manifest+json")

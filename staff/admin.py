@@ -3,7 +3,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 
 from attendance.models import WeeklyShift
 from organizations.admin_scoping import ScopedModelAdmin, TenantScopedAdmin
-from staff import services
+from staff import kiosk, services
 from staff.models import PastRate, Staff
 
 
@@ -38,6 +38,7 @@ class StaffAdmin(ScopedModelAdmin):
     readonly_fields = ["is_on_duty", "last_clock_in", "last_clock_out", "total_visits"]
     show_full_result_count = False
     inlines = [WeeklyShiftInline, PastRateInline]
+    form = kiosk.KioskCredentialsForm
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(last_clock_in=Staff.last_clock_in_subquery(),
@@ -52,3 +53,6 @@ class StaffAdmin(ScopedModelAdmin):
             services.staff_rate_set(staff=obj, hourly_rate=new_rate, actor=request.user)
         else:
             super().save_model(request, obj, form, change)
+        pin, badge = form.cleaned_data.get("new_pin"), form.cleaned_data.get("new_badge")
+        if pin or badge:
+            kiosk.kiosk_credentials_set(staff=obj, pin=pin or None, badge=badge or None, actor=request.user)

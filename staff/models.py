@@ -32,12 +32,19 @@ class Staff(AttendeeMixin):
                                       help_text="The rate in force now; earlier ones are PastRate rows.")
     is_active = models.BooleanField(default=True, help_text="Inactive staff cannot clock in.")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The lobby kiosk's credentials (staff.kiosk): a keyed hash of the badge, a password hash of the PIN.
+    kiosk_badge_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    kiosk_pin = models.CharField(max_length=128, blank=True, editable=False)
+    kiosk_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    kiosk_locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "staff"
         ordering = ["last_name", "first_name", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(hourly_rate__gte=0), name="staff_hourly_rate_not_negative"),
+            models.UniqueConstraint(fields=["organization", "kiosk_badge_hash"],
+                                    condition=Q(kiosk_badge_hash__isnull=False), name="one_badge_per_hotel"),
         ]
         indexes = [
             models.Index(fields=["organization", "session_active"], name="staff_org_session_active"),

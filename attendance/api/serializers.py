@@ -95,14 +95,36 @@ class CheckOutByIdInputSerializer(serializers.Serializer):
 
 class BulkItemSerializer(AttendeeRefSerializer):
     action = serializers.ChoiceField(choices=ACTIONS)
-    at = DateTimeField()
-    event_id = serializers.CharField(max_length=100)
+    at = DateTimeField(help_text="When it happened on the device; the item is judged at this time.")
+    event_id = serializers.CharField(max_length=100, help_text="The device's id for this event (its idempotency key).")
     method = serializers.CharField(required=False, max_length=32)
     location = serializers.CharField(required=False, default="", allow_blank=True, max_length=120)
+    expected_checkout_at = DateTimeField(
+        required=False, allow_null=True, help_text="A check-in's expected end (a gym visit's length, a shift's end)."
+    )
+
+    def validate_method(self, value):
+        registry.check_method(value)
+        return value
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        expected = attrs.get("expected_checkout_at")
+        if expected is not None and expected < attrs["at"]:
+            raise serializers.ValidationError(
+                {"expected_checkout_at": "The expected check-out cannot be before the check-in."})
+        return attrs
 
 
 class BulkInputSerializer(serializers.Serializer):
+    """The batch (OpenAPI). Each item is validated on its own (BulkEnvelopeSerializer takes the list),
+    so one bad item is answered `invalid` while the others are recorded."""
+
     items = BulkItemSerializer(many=True, allow_empty=False, max_length=1000)
+
+
+class BulkEnvelopeSerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.JSONField(), allow_empty=False, max_length=1000)
 
 
 class CheckInSerializer(serializers.Serializer):
@@ -226,11 +248,15 @@ class PeriodSerializer(serializers.Serializer):
 
 class BulkResultSerializer(serializers.Serializer):
     index = serializers.IntegerField(help_text="Position of the item in the request.")
-    event_id = serializers.CharField()
-    status = serializers.ChoiceField(choices=["recorded", "duplicate", "refused"])
+    event_id = serializers.CharField(allow_null=True, help_text="Null when the item had no usable event_id.")
+    status = serializers.ChoiceField(choices=["recorded", "duplicate", "refused", "invalid"])
     check_in_id = serializers.IntegerField(required=False)
-    code = serializers.CharField(required=False, help_text="Why it was refused.")
+    code = serializers.CharField(required=False, help_text="Why it was refused or invalid.")
     detail = serializers.CharField(required=False)
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False,
+        help_text="An invalid item's problems, per field.",
+    )
 
 
 class BulkOutputSerializer(serializers.Serializer):

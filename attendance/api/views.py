@@ -18,7 +18,7 @@ from config.api import validated as _valid
 from config.errors import DomainError
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
-from organizations.idempotency import HEADER_PARAMETER, events_claim, events_complete, idempotent
+from organizations.idempotency import HEADER_PARAMETER, KeyInUse, events_claim, events_complete, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind
 
 DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
@@ -77,17 +77,30 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
     @idempotent
     def bulk(self, request):
         """A device's offline batch: each event_id bound to its item (organizations.idempotency),
-        applied in time order, one result per item."""
-        raw_items = _valid(s.BulkInputSerializer, request.data)["items"]
-        claims, merged = events_claim(request, {i: (raw["event_id"], raw) for i, raw in enumerate(raw_items)})
+        applied in time order, one result per item. An item that does not parse is answered
+        `invalid` (with its fields) and the others are recorded; only a body without a list of
+        items is a 400."""
+        raw_items = _valid(s.BulkEnvelopeSerializer, request.data)["items"]
+        merged, parsed = {}, {}
+        for index, raw in enumerate(raw_items):
+            item = s.BulkItemSerializer(data=raw if isinstance(raw, dict) else {})
+            if isinstance(raw, dict) and item.is_valid():
+                parsed[index] = item.validated_data
+            else:
+                merged[index] = _invalid_item(raw, item.errors if isinstance(raw, dict) else None)
+        claims, known = events_claim(request, {i: (parsed[i]["event_id"], raw_items[i]) for i in parsed})
+        merged.update(known)
+        # An event claimed by an identical push still running is run here too: the engine records an
+        # event id once, so both pushes answer recorded or duplicate, never a refusal of the other's work.
+        running = sorted([*claims, *(i for i, r in known.items() if r.get("code") == KeyInUse.code)])
         valid = []
-        for index in claims:
+        for index in running:
             try:
-                attendee = s.resolve_attendee(self.organization, raw_items[index])
-                record_options(request, attendee, at=raw_items[index]["at"])
-                valid.append((index, {**raw_items[index], "attendee": attendee}))
+                attendee = s.resolve_attendee(self.organization, parsed[index])
+                record_options(request, attendee, at=parsed[index]["at"])
+                valid.append((index, {**parsed[index], "attendee": attendee}))
             except DomainError as error:
-                merged[index] = {"event_id": raw_items[index]["event_id"], "status": "refused", "code": error.code,
+                merged[index] = {"event_id": parsed[index]["event_id"], "status": "refused", "code": error.code,
                                  "detail": error.detail}
         try:
             recorded = services.record_bulk(
@@ -108,6 +121,19 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
         if row is None:
             raise CheckInNotFound("No such check-in in this organization.")
         return row
+
+
+def _invalid_item(raw, errors) -> dict:
+    """The answer to a batch item that does not parse: `invalid`, naming its fields."""
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    if errors is None:
+        errors = {"non_field_errors": ["Each item must be an object."]}
+    fields = {name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
+              for name, messages in errors.items()}
+    name, messages = next(iter(fields.items()))
+    detail = messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
+    return {"event_id": str(event_id) if isinstance(event_id, str | int) else None, "status": "invalid",
+            "code": "invalid", "detail": detail, "errors": fields}
 
 
 class CheckOutView(PrincipalMixin, APIView):

@@ -81,7 +81,7 @@ def check_in(
             )
             return CheckInResult(check_in=row, created=True)
     except Refused as refused:
-        refusal_record(ctx=ctx, refused=refused)
+        refusal_record(ctx=ctx, refused=refused, external_id=external_id)
         raise
     except IntegrityError:
         # Another attendee's request took the same key at the same moment: answer with its row.
@@ -134,7 +134,21 @@ def session_open_locked(
             code="duplicate_scan",
             retry_after=(attendee.last_visit_at + window).isoformat(),
         )
-    if attendee.session_active:
+    # A late record (an offline device's queue) of a time before the attendee's next session is
+    # judged at its own time: the session open then, not the one open now. When a session is open
+    # now, or the record brings its end, it is written whole, ending by the time the next session
+    # starts. Only a time before the last visit costs this query.
+    following = None
+    late = attendee.last_visit_at is not None and at < attendee.last_visit_at
+    if late and (attendee.session_active or expected_checkout_at is not None):
+        following = (
+            CheckIn.objects.filter(
+                attendee_type=registry.content_type_for(attendee), attendee_id=attendee.pk, checked_in_at__gt=at
+            )
+            .order_by("checked_in_at")
+            .first()
+        )
+    if attendee.session_active and following is None:
         previous = CheckIn.objects.get(pk=attendee.session_check_in_id)
         expected = previous.expected_checkout_at
         if expected is not None and expected <= at:
@@ -155,22 +169,28 @@ def session_open_locked(
                 check_in_id=attendee.session_check_in_id,
             )
 
-    refuse_overlap(attendee=attendee, start=at, end=None)
-
-    plugins = active_plugins(ctx)
-    for plugin in plugins:
-        plugin.before_check_in(ctx)
-
     if expected_checkout_at is None:
         expected_checkout_at = policy.expected_checkout(attendee=attendee, at=at)
     shift = schedules.shift_for(shifts_of(organization, attendee), at, organization.tz)
     if shift is not None and expected_checkout_at is None:
         expected_checkout_at = shift.end
+    closes_at = None
+    if following is not None:
+        closes_at = min(expected_checkout_at or following.checked_in_at, following.checked_in_at)
+    refuse_overlap(attendee=attendee, start=at, end=closes_at)
+
+    plugins = active_plugins(ctx)
+    for plugin in plugins:
+        plugin.before_check_in(ctx)
+
     row = CheckIn(
         organization=organization,
         attendee_type=registry.content_type_for(attendee),
         attendee_id=attendee.pk,
         checked_in_at=at,
+        checked_out_at=closes_at,
+        duration=closes_at - at if closes_at is not None else None,
+        auto_closed=closes_at is not None,
         expected_checkout_at=expected_checkout_at,
         method=ctx.method,
         source=ctx.source,
@@ -184,11 +204,13 @@ def session_open_locked(
         external_id=external_id,
         created_by=ctx.actor if getattr(ctx.actor, "pk", None) else None,
     )
-    visit_record(organization=organization, attendee=attendee, row=row, opens_session=True)
+    visit_record(organization=organization, attendee=attendee, row=row, opens_session=closes_at is None)
     for plugin in plugins:
         plugin.after_check_in(ctx, row)
 
     transaction.on_commit(lambda: events.checked_in.send(sender=CheckIn, check_in=row), robust=True)
+    if closes_at is not None:
+        transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)
     live.publish(organization, CHECK_IN_RECORDED, check_in_payload(row, attendee))
     if attendee.total_visits in settings.ATTENDANCE_MILESTONES:
         value = attendee.total_visits

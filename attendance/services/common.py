@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
@@ -164,9 +164,27 @@ def check_in_payload(check_in: CheckIn, attendee: Attendee) -> dict[str, Any]:
     }
 
 
-def refusal_record(*, ctx: CheckInContext, refused: Refused) -> Refusal:
-    """Record a refused check-in (who, when, through which channel, why); listeners hear after commit."""
+def refusal_record(*, ctx: CheckInContext, refused: Refused, external_id: str | None = None) -> Refusal:
+    """Record a refused check-in (who, when, through which channel, why); listeners hear after commit.
+
+    With `external_id` (a device's event id within `ctx.source`) an event is refused once: pushing
+    it again answers the first refusal and records nothing.
+    """
+    if external_id is not None:
+        earlier = Refusal.objects.filter(organization=ctx.organization, source=ctx.source, external_id=external_id)
+        if earlier.exists():
+            return earlier.first()
+        try:
+            with transaction.atomic():
+                return _refusal_create(ctx=ctx, refused=refused, external_id=external_id)
+        except IntegrityError:  # the same event pushed twice at once
+            return earlier.first()
+    return _refusal_create(ctx=ctx, refused=refused, external_id=None)
+
+
+def _refusal_create(*, ctx: CheckInContext, refused: Refused, external_id: str | None) -> Refusal:
     refusal = Refusal.objects.create(
+        external_id=external_id,
         organization=ctx.organization,
         attendee_type=registry.content_type_for(ctx.attendee) if ctx.attendee is not None else None,
         attendee_id=ctx.attendee.pk if ctx.attendee is not None else None,

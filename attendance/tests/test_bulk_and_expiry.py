@@ -40,8 +40,8 @@ def test_bulk_batch_is_idempotent_by_event_id_and_safe_out_of_order(kiosk, membe
 def test_bulk_rejects_an_empty_or_malformed_batch(kiosk):
     assert kiosk.post("/api/v1/check-ins/bulk/", {"items": []}, format="json").json()["code"] == "invalid"
     bad = kiosk.post("/api/v1/check-ins/bulk/", {"items": [{"action": "jump", "at": "x", "event_id": "1"}]}, format="json")
-    assert bad.status_code == 400
-    assert bad.json()["code"] == "invalid"
+    assert bad.status_code == 200  # one bad item is answered on its own (test_offline_batches)
+    assert bad.json()["results"][0]["status"] == "invalid"
 
 
 def _open_session(org, member, checked_in_at, expected):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from gamification.api import views
+from gamification.api import manifest, views
 
 urlpatterns = [
     path("checkin", views.CheckInView.as_view(), name="gym-checkin"),
@@ -16,6 +16,7 @@ urlpatterns = [
     path("visits", views.VisitsView.as_view(), name="gym-visits"),
     path("refusals", views.RefusalsView.as_view(), name="gym-refusals"),
     path("desk", views.DeskView.as_view(), name="gym-desk-state"),
+    path("door-manifest", manifest.DoorManifestView.as_view(), name="gym-door-manifest"),
     path("settings", views.GymSettingsView.as_view(), name="gym-settings"),
     path("closed-days", views.ClosedDaysView.as_view(), name="gym-closed-days"),
     path("webhooks/streak-reset", views.StreakResetWebhookView.as_view(), name="gym-webhook-streak-reset"),

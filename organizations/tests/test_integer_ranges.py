@@ -90,6 +90,11 @@ def test_the_extremes_of_every_integer_field_answer_400_naming_it(owner_client, 
                 for value in _extremes(prop):
                     response = getattr(owner_client, method)(url, _body(field, prop, shape, value), format="json")
                     where = f"{method.upper()} {path} {field}={value}"
+                    if path == "/api/v1/check-ins/bulk/":  # an offline batch answers each item on its own
+                        item = response.json()["results"][0]
+                        assert item["status"] == "invalid" and prop["nested"] in item["errors"], (where, item)
+                        tried += 1
+                        continue
                     assert response.status_code == 400, (where, response.status_code, response.content[:300])
                     assert field in response.json().get("errors", {}), (where, response.json())
                     tried += 1

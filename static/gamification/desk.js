@@ -25,6 +25,11 @@
   let courtesyFor = null;
   let searchTimer = null;
   let busy = false;
+  // Offline mode (desk-offline.js): decides entries from the door manifest and queues them.
+  const offline = DeskOffline({
+    slug, tz, csrf, cacheName: root.dataset.cache, serviceWorker: root.dataset.sw, scope: root.dataset.scope,
+    onChange: () => showOffline(),
+  });
 
   const timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit" });
   const dateFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, day: "2-digit", month: "short", year: "numeric" });
@@ -95,7 +100,8 @@
         const ended = state === "expired";
         parts.push("Subscription " + state + (member.expires_at ? (ended ? " on " : " · expires ") + fmtDate(member.expires_at) : ""));
       }
-      if (member.access_type !== "staff") parts.push("Streak " + (member.current_streak || 0) + " day" + (member.current_streak === 1 ? "" : "s") + " (best " + (member.longest_streak || 0) + ")");
+      if (member.offline) parts.push("Decided offline");
+      else if (member.access_type !== "staff") parts.push("Streak " + (member.current_streak || 0) + " day" + (member.current_streak === 1 ? "" : "s") + " (best " + (member.longest_streak || 0) + ")");
       text(facts, parts.join(" · "));
     } else {
       text(facts, "");
@@ -137,15 +143,59 @@
     if (busy) return;
     busy = true;
     try {
+      if (offline.isOffline()) { await offlineEntry(path, body); return; }
       const { ok, data } = await call("POST", path, body);
       if (ok) showResult(data.visit && data.visit.access_type === "courtesy" ? "courtesy-ok" : "allowed", data);
       else showResult("refused", data);
       refreshPanel();
     } catch (e) {
-      showResult("refused", { code: "network", detail: "The server did not answer. Try again." });
+      await offlineEntry(path, body);
     } finally {
       busy = false;
     }
+  }
+
+  async function offlineEntry(path, body) {
+    if (path !== "checkin" || !offline.ready) {
+      showResult("refused", { code: "network", detail: path === "checkin"
+        ? "The server did not answer and this desk has no member list yet. Try again."
+        : "Courtesy passes need the network. Try again when the desk is back online." });
+      return;
+    }
+    const { ok, data } = await offline.decide(body);
+    showResult(ok ? "allowed" : "refused", data);
+  }
+
+  // "Offline — N queued — last sync hh:mm", and the entries the server did not accept.
+  function showOffline() {
+    root.dataset.offlineReady = offline.ready ? "1" : "0";  // a member list is at hand for offline entries
+    const status = document.getElementById("offline-status");
+    const queued = offline.queued;
+    if (offline.isOffline()) {
+      text(status, "Offline — " + queued + " queued — last sync " + offline.lastSync);
+    } else if (queued) {
+      text(status, "Sending " + queued + " queued — last sync " + offline.lastSync);
+    } else {
+      text(status, "");
+    }
+    status.hidden = !status.textContent;
+    const box = document.getElementById("conflicts");
+    const rows = offline.conflicts.map((c) => {
+      const li = document.createElement("li");
+      li.dataset.code = c.code || "";
+      const what = document.createElement("span");
+      text(what, fmtTime(c.at) + " " + c.name + " — " + (REASONS[c.code] || c.code) + ": " + (c.detail || ""));
+      const ok = document.createElement("button");
+      ok.type = "button";
+      ok.className = "btn";
+      text(ok, "Seen");
+      ok.addEventListener("click", () => offline.dismissConflict(c.event_id));
+      li.append(what, ok);
+      return li;
+    });
+    document.getElementById("conflict-rows").replaceChildren(...rows);
+    box.hidden = rows.length === 0;
+    if (!offline.isOffline() && !queued) refreshPanel();
   }
 
   // --- search --------------------------------------------------------------------------------
@@ -173,7 +223,11 @@
   }
 
   async function search(query) {
-    const { ok, data } = await call("GET", "members?q=" + encodeURIComponent(query));
+    let ok = true, data = null;
+    if (offline.isOffline()) data = { results: offline.search(query) };
+    else {
+      try { ({ ok, data } = await call("GET", "members?q=" + encodeURIComponent(query))); } catch (e) { data = { results: offline.search(query) }; }
+    }
     if (!ok || scan.value.trim() !== query) return;
     found = data.results;
     selected = found.length ? 0 : -1;
@@ -304,7 +358,9 @@
   }
 
   async function loadPanel() {
-    const { ok, data } = await call("GET", "desk");
+    if (offline.isOffline()) return;
+    let ok, data;
+    try { ({ ok, data } = await call("GET", "desk")); } catch (e) { return; }
     if (!ok) return;
     text(document.getElementById("occupancy"), data.occupancy.total);
     const visits = document.getElementById("visits");
@@ -336,4 +392,5 @@
   loadPanel();
   connect();
   focusField();
+
 })();
