@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from bookings.api import views
+from bookings.api import reports, views
 
 router = SimpleRouter()
 router.register("venues", views.VenueViewSet, basename="bookings-venue")
@@ -17,16 +17,16 @@ router.register("waitlist", views.WaitlistViewSet, basename="bookings-waitlist")
 urlpatterns = [
     path("studio/", views.StudioOptionsView.as_view(), name="bookings-studio"),
     path("check-ins/", views.ClassCheckInView.as_view(), name="bookings-check-in"),
-    path("reports/statistics/", views.StatisticsReport.as_view(), name="bookings-report-statistics"),
-    path("reports/capacity/", views.CapacityReport.as_view(), name="bookings-report-capacity"),
-    path("reports/late-arrivals/", views.LateArrivalsReport.as_view(), name="bookings-report-late"),
-    path("reports/timeline/", views.TimelineReport.as_view(), name="bookings-report-timeline"),
-    path("reports/instructors/", views.InstructorReport.as_view(), name="bookings-report-instructors"),
-    path("reports/revenue/", views.RevenueReport.as_view(), name="bookings-report-revenue"),
-    path("reports/peak-hours/", views.PeakHoursReport.as_view(), name="bookings-report-peak-hours"),
-    path("reports/engagement/", views.EngagementReport.as_view(), name="bookings-report-engagement"),
-    path("reports/attendances/", views.AttendancesReport.as_view(), name="bookings-report-attendances"),
-    path("reports/customers/<int:customer_id>/history/", views.CustomerHistoryReport.as_view(),
+    path("reports/statistics/", reports.StatisticsReport.as_view(), name="bookings-report-statistics"),
+    path("reports/capacity/", reports.CapacityReport.as_view(), name="bookings-report-capacity"),
+    path("reports/late-arrivals/", reports.LateArrivalsReport.as_view(), name="bookings-report-late"),
+    path("reports/timeline/", reports.TimelineReport.as_view(), name="bookings-report-timeline"),
+    path("reports/instructors/", reports.InstructorReport.as_view(), name="bookings-report-instructors"),
+    path("reports/revenue/", reports.RevenueReport.as_view(), name="bookings-report-revenue"),
+    path("reports/peak-hours/", reports.PeakHoursReport.as_view(), name="bookings-report-peak-hours"),
+    path("reports/engagement/", reports.EngagementReport.as_view(), name="bookings-report-engagement"),
+    path("reports/attendances/", reports.AttendancesReport.as_view(), name="bookings-report-attendances"),
+    path("reports/customers/<int:customer_id>/history/", reports.CustomerHistoryReport.as_view(),
          name="bookings-report-customer-history"),
     *router.urls,
 ]
