@@ -159,8 +159,8 @@ class MeetClient:
 
     def participant_sessions_of(self, participant_names: list[str]) -> list[list[dict]]:
         """participant_sessions of each name, in order, up to conf.PARALLEL_CALLS calls at a time:
-        a class's calls wait on the network, not on this process. The token is refreshed (if it
-        must be) by the calls before these, in the calling thread."""
+        a class's calls wait on the network, not on this process. The calls before these (in the
+        calling thread) refresh a token that is near its expiry, so the threads find it valid."""
         if conf.PARALLEL_CALLS <= 1 or len(participant_names) <= 1:
             return [self.participant_sessions(name) for name in participant_names]
         with ThreadPoolExecutor(min(conf.PARALLEL_CALLS, len(participant_names))) as pool:
