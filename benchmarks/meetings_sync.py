@@ -1,11 +1,13 @@
 """One Meet sync round over 500 active classes × 30 participants, against the local fake Meet server.
 
-    .venv/bin/python benchmarks/meetings_sync.py [--classes 500] [--participants 30] [--workers 2]
+    .venv/bin/python benchmarks/meetings_sync.py [--classes 500] [--participants 30] [--workers 2] [--latency-ms 0]
 
 PostgreSQL database att_bench_meetings (created if missing; DATABASE_URL overrides). The fake Meet
 API runs in its own process; `--workers` processes (like a Celery worker with --concurrency 2) each
 sync their share of the active class sessions through the real google-api-python-client and the
 real service (meetings.services.class_session_sync). A second round shows the idempotent re-sync.
+`--latency-ms` makes the fake server wait that long before each answer, as Google's API and the
+network do (the local server answers in well under a millisecond).
 Target: a round well inside the 3-minute interval (< 60 s).
 """
 
@@ -42,11 +44,12 @@ def class_start(now: datetime) -> datetime:
     return (now - timedelta(minutes=30)).replace(second=0, microsecond=0)
 
 
-def serve_fake_meet(classes: int, participants: int, start: datetime, ready, port_value, stop) -> None:
+def serve_fake_meet(classes: int, participants: int, start: datetime, ready, port_value, stop, latency: float = 0.0) -> None:
     """Child process: build the Meet data for every class and serve it until told to stop."""
     from meetings.tests.fake_meet import FakeMeet
 
     fake = FakeMeet(default_page_size=100)
+    fake.latency = latency
     for c in range(classes):
         record = fake.add_record(space=f"spaces/bench-{c}", start=start - timedelta(minutes=2))
         fake.add_participant(record, user=f"users/t{c}", display_name=f"Teacher {c}",
@@ -157,6 +160,7 @@ def main() -> None:
     parser.add_argument("--classes", type=int, default=500)
     parser.add_argument("--participants", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="the fake Meet server's wait before each answer")
     args = parser.parse_args()
     ensure_database(os.environ["DATABASE_URL"])
 
@@ -165,7 +169,7 @@ def main() -> None:
     start = class_start(datetime.now(UTC))
     ready, stop, port = multiprocessing.Event(), multiprocessing.Event(), multiprocessing.Value("i", 0)
     server = multiprocessing.Process(
-        target=serve_fake_meet, args=(args.classes, args.participants, start, ready, port, stop), daemon=True
+        target=serve_fake_meet, args=(args.classes, args.participants, start, ready, port, stop, args.latency_ms / 1000), daemon=True
     )
     server.start()
     try:
@@ -174,12 +178,14 @@ def main() -> None:
         django.setup()
 
         from attendance.models import CheckIn
+        from meetings import conf
         from meetings.models import AttendanceLog, ClassAttendance
 
         t0 = time.perf_counter()
         session_ids = seed(args.classes, args.participants, start)
         print(f"seeded {args.classes} active classes x {args.participants} participants in {time.perf_counter() - t0:.1f}s "
-              f"(fake Meet on port {port.value}, {os.cpu_count()} CPUs, {args.workers} worker processes)")
+              f"(fake Meet on port {port.value}, answering after {args.latency_ms:g} ms, {os.cpu_count()} CPUs, "
+              f"{args.workers} worker processes, MEETINGS_PARALLEL_CALLS={conf.PARALLEL_CALLS})")
         for label in ("first round (all new)", "second round (re-sync)"):
             r = sync_round(session_ids, args.workers)
             print(f"{label}: {r['classes']} classes in {r['seconds']:.1f}s = {r['classes'] / r['seconds']:.1f} classes/s, "

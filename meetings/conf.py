@@ -21,6 +21,8 @@ EARLY_JOIN_MINUTES = env_int("MEETINGS_EARLY_JOIN_MINUTES", 15, minimum=0)
 # Attended time is counted inside [start, end + overtime]; the class completes at end + overtime.
 OVERTIME_MINUTES = env_int("MEETINGS_OVERTIME_MINUTES", 0, minimum=0)
 PAGE_SIZE = env_int("MEETINGS_PAGE_SIZE", 100, minimum=1)
+# Per-participant session lists of one class fetched this many at a time (1 = one after the other).
+PARALLEL_CALLS = env_int("MEETINGS_PARALLEL_CALLS", 4, minimum=1)
 
 MEET_READONLY_SCOPE = "https://www.googleapis.com/auth/meetings.space.readonly"
 NO_SCOPE_MESSAGE = "Google Meet API not available: the token lacks the Meet scope"

@@ -9,8 +9,10 @@ import functools
 import json
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import google.auth.exceptions
@@ -90,7 +92,9 @@ def _request_builder(sleep: Callable[[float], None]):
 
 
 class MeetClient:
-    """Read-only Meet API calls for one set of credentials. Not thread-safe (one per thread)."""
+    """Read-only Meet API calls for one set of credentials. Used by one thread; it fans the
+    per-participant calls out to its own threads itself (`participant_sessions_of`), each with its
+    own HTTP connection (httplib2 connections are not thread-safe)."""
 
     def __init__(
         self,
@@ -106,10 +110,12 @@ class MeetClient:
         self.retries = conf.HTTP_RETRIES if retries is None else retries
         self.page_size = page_size or conf.PAGE_SIZE
         endpoint = endpoint if endpoint is not None else settings.GOOGLE_MEET_API_ENDPOINT
-        http = AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout or conf.HTTP_TIMEOUT_SECONDS))
+        self.timeout = timeout or conf.HTTP_TIMEOUT_SECONDS
+        self._local = threading.local()
+        self._calls_lock = threading.Lock()
         self.service = build_from_document(
             _discovery_document(),
-            http=http,
+            http=self._http(),
             client_options={"api_endpoint": endpoint} if endpoint else None,
             requestBuilder=_request_builder(sleep),
         )
@@ -151,7 +157,23 @@ class MeetClient:
             "participantSessions",
         ))
 
+    def participant_sessions_of(self, participant_names: list[str]) -> list[list[dict]]:
+        """participant_sessions of each name, in order, up to conf.PARALLEL_CALLS calls at a time:
+        a class's calls wait on the network, not on this process. The calls before these (in the
+        calling thread) refresh a token that is near its expiry, so the threads find it valid."""
+        if conf.PARALLEL_CALLS <= 1 or len(participant_names) <= 1:
+            return [self.participant_sessions(name) for name in participant_names]
+        with ThreadPoolExecutor(min(conf.PARALLEL_CALLS, len(participant_names))) as pool:
+            return list(pool.map(self.participant_sessions, participant_names))
+
     # --- plumbing ---------------------------------------------------------------------------
+
+    def _http(self) -> AuthorizedHttp:
+        """This thread's authorized HTTP connection."""
+        http = getattr(self._local, "http", None)
+        if http is None:
+            http = self._local.http = AuthorizedHttp(self.credentials, http=httplib2.Http(timeout=self.timeout))
+        return http
 
     def _all(self, make_request, key: str) -> list[dict]:
         items: list[dict] = []
@@ -169,9 +191,10 @@ class MeetClient:
                 return
 
     def _execute(self, request) -> dict:
-        self.calls += 1
+        with self._calls_lock:
+            self.calls += 1
         try:
-            return request.execute(num_retries=self.retries)
+            return request.execute(http=self._http(), num_retries=self.retries)
         except HttpError as error:
             raise _from_http_error(error) from error
         except google.auth.exceptions.RefreshError as error:

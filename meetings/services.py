@@ -127,9 +127,11 @@ def fetch_meet_sessions(client: MeetClient, scheduled_class: ScheduledClass) -> 
     )
     fetched: list[FetchedSession] = []
     for record in records:
-        for participant in client.participants(record["name"]):
+        participants = client.participants(record["name"])
+        sessions_of = client.participant_sessions_of([participant["name"] for participant in participants])
+        for participant, sessions in zip(participants, sessions_of, strict=True):
             kind, user_id, display = _participant_identity(participant)
-            for session in client.participant_sessions(participant["name"]):
+            for session in sessions:
                 begin = parse_time(session.get("startTime"))
                 if begin is None:
                     continue

@@ -12,6 +12,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -40,6 +41,7 @@ class FakeMeet:
         self.failures: list[dict] = []
         self.requests: list[str] = []
         self.default_page_size = default_page_size
+        self.latency = 0.0  # seconds each answer waits, like Google's servers and the network between
         self.require_token = require_token
         self.lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -115,6 +117,8 @@ class FakeMeet:
                 pass
 
             def do_GET(self):
+                if fake.latency:
+                    time.sleep(fake.latency)
                 status, body = fake.handle(self.path, self.headers.get("Authorization", ""))
                 data = json.dumps(body).encode()
                 self.send_response(status)

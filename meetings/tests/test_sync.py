@@ -259,3 +259,29 @@ def test_an_expired_token_is_refreshed_and_kept(fake_meet, math_class, academy):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("parallel", [1, 4])
+def test_per_participant_calls_in_parallel_give_the_same_logs_and_errors(
+    fake_meet, meet_credentials, math_class, academy, monkeypatch, parallel
+):
+    monkeypatch.setattr("meetings.conf.PARALLEL_CALLS", parallel)
+    record = fake_meet.add_record(space="spaces/algebra", start=at(15), end=at(16))
+    fake_meet.add_participant(record, user="users/100", display_name="Tara", sessions=[(at(15), at(16))])
+    fake_meet.add_participant(record, user="users/201", display_name="Sofia", sessions=[(at(15, 5), at(15, 35))])
+    for guest in range(7):
+        fake_meet.add_participant(record, kind="anonymous", display_name=f"Guest {guest}",
+                                  sessions=[(at(15, guest), at(15, 10 + guest)), (at(15, 30), at(15, 31 + guest))])
+    session = ClassSession.objects.create(organization=academy, scheduled_class=math_class, status=SessionStatus.ACTIVE)
+    result = services.class_session_sync(class_session=session, now=at(16, 1))
+    assert result.logs_created == 16
+    assert sorted(AttendanceLog.objects.filter(class_session=session).values_list("display_name", "duration_seconds")) == sorted(
+        [("Tara", 3600), ("Sofia", 1800)]
+        + [(f"Guest {g}", 600) for g in range(7)] + [(f"Guest {g}", 60 * (1 + g)) for g in range(7)]
+    )
+    assert attended(session) == {"Tara Teach": 3600, "Sofia Garcia": 1800}
+    # A permanent error on one participant's call (in whichever thread it runs) fails the fetch.
+    fake_meet.fail_next(404, path_contains="/participantSessions")
+    with pytest.raises(MeetNotFound):
+        services.class_session_sync(class_session=session, now=at(16, 2))
