@@ -5,6 +5,7 @@ people whose shift is running now on duty, a display key for the lobby TV, and s
 import random
 from datetime import time, timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
 from attendance import registry
@@ -109,4 +110,9 @@ def _history(hotel, people, progress) -> None:
     # Whatever the hour of seeding, the board should show a busy hotel: a few people came in early.
     off = [s for s in Staff.objects.filter(organization=hotel, session_active=False).order_by("pk")]
     for staff in rng.sample(off, k=max(0, min(len(off), 6 - (len(people) - len(off))))):
-        services.staff_clock_in(staff=staff, method="kiosk", at=now - timedelta(minutes=rng.randint(5, 150)))
+        at = now - timedelta(minutes=rng.randint(5, 150))
+        last_out = CheckIn.objects.filter(attendee_type__model="staff", attendee_id=staff.pk).aggregate(
+            last=Max("checked_out_at"))["last"]
+        if last_out is not None and at < last_out:  # one session at a time: after the day's last clock-out
+            at = min(last_out + timedelta(minutes=1), now)
+        services.staff_clock_in(staff=staff, method="kiosk", at=at)

@@ -177,11 +177,13 @@ def session_open_locked(
     closes_at = None
     if following is not None:
         closes_at = min(expected_checkout_at or following.checked_in_at, following.checked_in_at)
-    refuse_overlap(attendee=attendee, start=at, end=closes_at)
 
     plugins = active_plugins(ctx)
     for plugin in plugins:
         plugin.before_check_in(ctx)
+    # The channel's own rules answer first (anti-passback, subscriptions); the overlap rule is the
+    # last guard before the write.
+    refuse_overlap(attendee=attendee, start=at, end=closes_at)
 
     row = CheckIn(
         organization=organization,
