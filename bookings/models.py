@@ -133,7 +133,7 @@ class CustomerMembership(models.Model):
     """A customer's plan, valid on the local dates started_on..ended_on (open-ended without ended_on)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="class_memberships")
+    customer = models.ForeignKey(Member, on_delete=models.RESTRICT, related_name="class_memberships")  # a record of money or attendance: 409 in_use
     plan = models.ForeignKey(MembershipPlan, on_delete=models.PROTECT, related_name="memberships")
     active = models.BooleanField(default=True)
     started_on = models.DateField()
@@ -159,7 +159,7 @@ class ClassPackage(models.Model):
     """N classes bought together; one is used per booking, until `expires_at`."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    customer = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="class_packages")
+    customer = models.ForeignKey(Member, on_delete=models.RESTRICT, related_name="class_packages")  # a record of money or attendance: 409 in_use
     name = models.CharField(max_length=120, default="Class pack")
     classes_total = models.PositiveIntegerField()
     classes_used = models.PositiveIntegerField(default=0)
@@ -241,7 +241,7 @@ class Booking(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     fitness_class = models.ForeignKey(FitnessClass, on_delete=models.CASCADE, related_name="bookings")
-    customer = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="class_bookings")
+    customer = models.ForeignKey(Member, on_delete=models.RESTRICT, related_name="class_bookings")  # a record of money or attendance: 409 in_use
     status = models.CharField(max_length=16, choices=BookingStatus.choices, default=BookingStatus.REGISTERED)
     method = models.CharField(max_length=16, choices=BookingMethod.choices)
     source = models.CharField(max_length=16, choices=BookingSource.choices, default=BookingSource.WEB)

@@ -307,3 +307,19 @@ def test_an_outsider_gets_json_404_for_another_organizations_object(world, other
     outsider = make_user("someone-else", other_org, "owner")
     response = client_for(outsider).get(f"/api/v1/bookings/classes/{world['class'].pk}/")
     assert_refused(response, 404, "not_found")
+
+
+def test_deleting_a_customer_with_bookings_or_a_plan_is_refused(world):
+    """A booking, a membership or a package records attendance or money: the customer stays."""
+    from attendance.models import Member
+    from bookings.models import Booking
+
+    client, org = world["client"], world["class"].organization
+    booked = Member.objects.create(organization=org, first_name="Bo")
+    f.booking(world["class"], booked)
+    assert_refused(client.delete(f"/api/v1/members/{booked.pk}/"), 409, "in_use")
+    assert Booking.objects.filter(customer=booked).count() == 1
+    subscriber = Member.objects.create(organization=org, first_name="Su")
+    f.membership(org, subscriber, f.plan(org), date(2030, 1, 1))
+    assert_refused(client.delete(f"/api/v1/members/{subscriber.pk}/"), 409, "in_use")
+    assert Member.objects.filter(pk__in=[booked.pk, subscriber.pk]).count() == 2
