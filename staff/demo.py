@@ -15,10 +15,13 @@ from organizations.dates import local_datetime, local_today
 from organizations.demo import DEMO_PASSWORD, demo_cast, demo_membership, demo_organization, demo_user
 from organizations.models import DeviceKey, DeviceKind
 from staff import services
+from staff.kiosk import kiosk_credentials_set
 from staff.models import Staff
 
 SLUG = "grand-hotel"
 DISPLAY_KEY = "dk_demo-grand-hotel-lobby-tv"  # a fixed demo key, so the TV URL survives re-seeding
+KIOSK_KEY = "dk_demo-grand-hotel-lobby-kiosk"  # the lobby kiosk; staff1 clocks there with PIN 2468 or badge B-0001
+KIOSK_PIN, KIOSK_BADGE = "2468", "B-0001"
 HISTORY_DAYS = 21
 
 # (first, last, department, position, hourly rate, (start, end), weekdays)
@@ -68,9 +71,15 @@ def seed(progress) -> str:
     if not DeviceKey.objects.filter(key_hash=DeviceKey.hash_key(DISPLAY_KEY)).exists():
         DeviceKey.objects.create(organization=hotel, name="Lobby TV", kind=DeviceKind.DISPLAY,
                                  prefix=DISPLAY_KEY[:10], key_hash=DeviceKey.hash_key(DISPLAY_KEY))
+    if not DeviceKey.objects.filter(key_hash=DeviceKey.hash_key(KIOSK_KEY)).exists():
+        DeviceKey.objects.create(organization=hotel, name="Lobby kiosk", kind=DeviceKind.KIOSK,
+                                 prefix=KIOSK_KEY[:10], key_hash=DeviceKey.hash_key(KIOSK_KEY))
+    if not people[0].kiosk_pin:
+        kiosk_credentials_set(staff=people[0], pin=KIOSK_PIN, badge=KIOSK_BADGE)
     board = f"/hotel/{SLUG}/board/?key={DISPLAY_KEY}"
     summary = (f"hotel {SLUG}: {len(people)} staff; board for a TV: {board} ; "
-               f"staff logins staff1, staff2 (password {DEMO_PASSWORD})")
+               f"staff logins staff1, staff2 (password {DEMO_PASSWORD}); "
+               f"kiosk: /hotel/{SLUG}/kiosk/?key={KIOSK_KEY} (staff1: PIN {KIOSK_PIN}, badge {KIOSK_BADGE})")
     if CheckIn.objects.filter(organization=hotel, attendee_type=ct).exists():
         return summary + " (history already present)"
     _history(hotel, people, progress)
