@@ -33,9 +33,13 @@ MAX_FAILURES = 5
 LOCK_MINUTES = 15
 
 
+def badge_key(organization: Organization) -> bytes:
+    """The hotel's badge key: the same on every call, different for every hotel (the kiosk manifest carries it)."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"staff-badge:{organization.pk}".encode(), hashlib.sha256).digest()
+
+
 def badge_hash(organization: Organization, badge: str) -> str:
-    key = hmac.new(settings.SECRET_KEY.encode(), f"staff-badge:{organization.pk}".encode(), hashlib.sha256).digest()
-    return hmac.new(key, badge.strip().encode(), hashlib.sha256).hexdigest()
+    return hmac.new(badge_key(organization), badge.strip().encode(), hashlib.sha256).hexdigest()
 
 
 def kiosk_credentials_set(*, staff: Staff, pin: str | None = None, badge: str | None = None, actor=None) -> Staff:
@@ -115,7 +119,8 @@ def kiosk_staff_for_badge(*, organization: Organization, badge: str) -> Staff:
     return staff
 
 
-def _kiosk_device(raw_key: str, hotel_slug: str):
+def kiosk_device(raw_key: str, hotel_slug: str):
+    """The active kiosk device key of this hotel, or 404 (another hotel's key, another kind of device)."""
     device = device_for_key(raw_key) if raw_key else None
     if device is None or device.organization.slug != hotel_slug or device.kind != DeviceKind.KIOSK:
         raise Http404("No such kiosk.")
@@ -124,17 +129,21 @@ def _kiosk_device(raw_key: str, hotel_slug: str):
 
 def kiosk_page(request, hotel_slug):
     """The kiosk screen, opened with `?key=<kiosk device key>`: badge field, names for a PIN."""
-    device = _kiosk_device(request.GET.get("key", ""), hotel_slug)
+    device = kiosk_device(request.GET.get("key", ""), hotel_slug)
     people = Staff.objects.filter(organization=device.organization, is_active=True).exclude(kiosk_pin="")
     return render(request, "staff/kiosk.html", {"hotel": device.organization, "people": people})
+
+
+def kiosk_device_of(request, hotel_slug):
+    """The kiosk device named by `Authorization: Device <key>`, or 404."""
+    return kiosk_device(request.headers.get("Authorization", "").removeprefix("Device ").strip(), hotel_slug)
 
 
 @csrf_exempt  # authorised by the device key in the Authorization header, never by a cookie
 @require_POST
 def kiosk_clock(request, hotel_slug):
     """POST {"badge"} or {"staff_id", "pin"} with `Authorization: Device <key>`: toggle that person's clock."""
-    raw = request.headers.get("Authorization", "").removeprefix("Device ").strip()
-    device = _kiosk_device(raw, hotel_slug)
+    device = kiosk_device_of(request, hotel_slug)
     try:
         body = json.loads(request.body or b"{}")
         if not isinstance(body, dict):

@@ -1,0 +1,32 @@
+// The lobby kiosk's service worker: the page and its files come from the network when it answers
+// and from the cache when it does not, so the kiosk opens with no network after one visit. The API,
+// the live feed and the kiosk's manifest are never cached (an offline kiosk decides from the manifest
+// it keeps in IndexedDB, static/staff/kiosk.js).
+const CACHE = "{{ cache_name|escapejs }}";
+
+self.addEventListener("install", () => self.skipWaiting());
+self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  const url = new URL(request.url);
+  if (request.method !== "GET" || url.origin !== self.location.origin) return;
+  if (url.pathname.startsWith("/api/") || url.pathname.startsWith("/ws/")) return;
+  if (url.pathname.endsWith("/kiosk/manifest")) return;
+  event.respondWith(
+    fetch(request)
+      .then((response) => {
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(request, copy));
+        }
+        return response;
+      })
+      .catch(async () => {
+        const hit = await caches.match(request, { ignoreVary: true, ignoreSearch: request.mode === "navigate" });
+        // A navigation to the kiosk under any query string is the kiosk page itself.
+        return hit || (request.mode === "navigate" && (await caches.match(self.registration.scope, { ignoreVary: true })))
+          || Response.error();
+      })
+  );
+});
