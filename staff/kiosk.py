@@ -127,11 +127,17 @@ def kiosk_device(raw_key: str, hotel_slug: str):
     return device
 
 
+def kiosk_cache_name(hotel_slug: str) -> str:
+    """The browser cache the kiosk's service worker keeps the page and its files in."""
+    return f"staff-kiosk-{hotel_slug}-v1"
+
+
 def kiosk_page(request, hotel_slug):
     """The kiosk screen, opened with `?key=<kiosk device key>`: badge field, names for a PIN."""
     device = kiosk_device(request.GET.get("key", ""), hotel_slug)
     people = Staff.objects.filter(organization=device.organization, is_active=True).exclude(kiosk_pin="")
-    return render(request, "staff/kiosk.html", {"hotel": device.organization, "people": people})
+    return render(request, "staff/kiosk.html", {"hotel": device.organization, "people": people,
+                                                "cache_name": kiosk_cache_name(hotel_slug)})
 
 
 def kiosk_device_of(request, hotel_slug):

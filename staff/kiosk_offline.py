@@ -28,7 +28,7 @@ from organizations.idempotency import events_claim, events_complete
 from organizations.models import Organization
 from organizations.tenancy import Principal
 from staff import services
-from staff.kiosk import LOCK_MINUTES, MAX_FAILURES, badge_key, kiosk_device_of
+from staff.kiosk import LOCK_MINUTES, MAX_FAILURES, badge_key, kiosk_cache_name, kiosk_device_of
 from staff.models import Staff
 
 OFFLINE_HASHER = "pbkdf2_sha256"
@@ -138,7 +138,7 @@ def kiosk_push(request, hotel_slug):
 def kiosk_service_worker(request, hotel_slug):
     """The kiosk's service worker, under the kiosk's own path so its scope covers the page."""
     get_object_or_404(Organization, slug=hotel_slug)
-    response: HttpResponse = render(request, "staff/kiosk_sw.js", {"cache_name": f"staff-kiosk-{hotel_slug}-v1"},
+    response: HttpResponse = render(request, "staff/kiosk_sw.js", {"cache_name": kiosk_cache_name(hotel_slug)},
                                     content_type="application/javascript")
     response["Cache-Control"] = "no-cache"
     return response
