@@ -4,6 +4,7 @@ from staff import kiosk, kiosk_offline, views
 
 urlpatterns = [
     path("hotel/<slug:hotel_slug>/", views.staff_home, name="staff-home"),
+    path("hotel/<slug:hotel_slug>/kiosk-pin", views.kiosk_pin_set, name="staff-kiosk-pin"),
     path("hotel/<slug:hotel_slug>/board/", views.board, name="staff-board"),
     path("hotel/<slug:hotel_slug>/kiosk/", kiosk.kiosk_page, name="staff-kiosk"),
     path("hotel/<slug:hotel_slug>/kiosk/clock", kiosk.kiosk_clock, name="staff-kiosk-clock"),

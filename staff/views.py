@@ -1,10 +1,11 @@
 """Staff pages: the clock page, the big-screen board and the timesheet (HTML and CSV)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import ensure_csrf_cookie
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import ValidationError
 
 from attendance import registry
@@ -15,6 +16,7 @@ from organizations.models import MANAGER_ROLES, DeviceKind
 from organizations.tenancy import resolve_principal
 from staff.api.views import timesheet_for_request
 from staff.exports import csv_filename, timesheet_csv
+from staff.kiosk import kiosk_credentials_set
 from staff.models import Staff
 
 
@@ -42,8 +44,11 @@ def _config(hotel, *, user_id, staff, display_key) -> dict:
 @ensure_csrf_cookie
 def staff_home(request, hotel_slug):
     """My clock (for staff) and the hotel's staff list with on-behalf clocking (for managers)."""
-    principal = _principal(request, hotel_slug)
-    context = _context(request, principal)
+    return _home(request, _principal(request, hotel_slug))
+
+
+def _home(request, principal, status=200, **extra):
+    context = _context(request, principal, **extra)
     if context["clock_staff"] is not None:
         ct = registry.content_type_for(Staff)
         context["my_shifts"] = WeeklyShift.objects.filter(attendee_type=ct, attendee_id=context["clock_staff"].pk,
@@ -51,7 +56,23 @@ def staff_home(request, hotel_slug):
     if principal.role in MANAGER_ROLES or principal.role == "receptionist":
         context["people"] = Staff.objects.filter(organization=principal.organization).order_by(
             "department", "last_name", "first_name")
-    return render(request, "staff/home.html", context)
+    return render(request, "staff/home.html", context, status=status)
+
+
+@require_POST
+@login_required
+def kiosk_pin_set(request, hotel_slug):
+    """A staff member sets their own kiosk PIN (signed in: no current password asked)."""
+    principal = _principal(request, hotel_slug)
+    me = Staff.objects.filter(organization=principal.organization, user=request.user).first()
+    if me is None:
+        raise Http404("You are not on this hotel's staff.")
+    try:
+        kiosk_credentials_set(staff=me, pin=request.POST.get("pin", ""), actor=request.user)
+    except DomainError as error:
+        return _home(request, principal, status=400, pin_error=error.detail)
+    messages.success(request, "Your kiosk PIN is set.")
+    return redirect("staff-home", hotel_slug=principal.organization.slug)
 
 
 @require_GET

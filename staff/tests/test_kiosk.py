@@ -93,3 +93,34 @@ def test_a_manager_sets_the_pin_and_badge_in_the_admin(owner, worker_staff, tabl
     assert saved.status_code == 302, saved.content.decode()[:2000]
     assert clock(tablet, {"staff_id": worker_staff.pk, "pin": "9876"}).json()["is_on_duty"] is True
     assert clock(tablet, {"badge": "ADMIN-BADGE"}).json()["is_on_duty"] is False
+
+
+def signed_in(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_a_staff_member_sets_their_own_pin_on_the_staff_page(worker, worker_staff, tablet):
+    client = signed_in(worker)
+    page = client.get("/hotel/acme/")
+    assert 'id="kiosk-pin-form"' in page.content.decode()
+    response = client.post("/hotel/acme/kiosk-pin", {"pin": "2468"}, follow=True)
+    assert response.redirect_chain[-1][0] == "/hotel/acme/" and "Your kiosk PIN is set." in response.content.decode()
+    assert clock(tablet, {"staff_id": worker_staff.pk, "pin": "2468"}).json()["is_on_duty"] is True
+
+
+def test_a_bad_own_pin_is_refused_and_nothing_changes(worker, worker_staff):
+    kiosk.kiosk_credentials_set(staff=worker_staff, pin="4321")
+    before = Staff.objects.get(pk=worker_staff.pk).kiosk_pin
+    for bad in ("12", "123456789", "12ab"):
+        response = signed_in(worker).post("/hotel/acme/kiosk-pin", {"pin": bad})
+        assert response.status_code == 400 and "A PIN is 4 to 8 digits." in response.content.decode()
+    assert Staff.objects.get(pk=worker_staff.pk).kiosk_pin == before
+
+
+def test_only_a_signed_in_staff_member_sets_a_pin(colleague, worker_staff):
+    assert signed_in(colleague).post("/hotel/acme/kiosk-pin", {"pin": "2468"}).status_code == 404  # no staff row
+    anonymous = Client().post("/hotel/acme/kiosk-pin", {"pin": "2468"})
+    assert anonymous.status_code == 302 and "login" in anonymous["Location"]
+    assert Staff.objects.get(pk=worker_staff.pk).kiosk_pin == ""
