@@ -11,10 +11,12 @@ press toggles from it) and the lock-out. No raw PIN or badge is stored, so none 
 Push (POST, same key): the queued clocks `{"items": [{"event_id", "staff_id", "action", "at"}]}`,
 each run through the staff clock (`staff_clock_in` / `staff_clock_out`) at its own time, in time
 order, its event id claimed once (organizations.idempotency): one answer per item, `recorded`,
-`duplicate` (a retried push) or `refused` with the clock's code (e.g. `already_on_duty`, `overlap`).
+`duplicate` (a retried push), `refused` with the clock's code (e.g. `already_on_duty`, `time_in_future`)
+or `invalid` (an item that does not parse).
 """
 
 import json
+from datetime import datetime
 
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -68,29 +70,38 @@ def kiosk_manifest_view(request, hotel_slug):
     return response
 
 
-def _parse_item(organization: Organization, raw) -> tuple[Staff, str, object]:
-    """(staff, action, at) of a queued clock, or DomainError `invalid` / 404 `staff_not_found`."""
-    if not isinstance(raw, dict) or not isinstance(raw.get("staff_id"), int) or raw.get("action") not in ACTIONS:
-        raise DomainError("Each item needs an event_id, a staff_id, an action (clock_in or clock_out) and an at.",
-                          code="invalid")
+def _parse_item(raw) -> tuple[str, int, str, datetime] | None:
+    """(event_id, staff_id, action, at) of a queued clock, or None when it does not parse."""
+    if not isinstance(raw, dict):
+        return None
+    event_id, staff_id, action = raw.get("event_id"), raw.get("staff_id"), raw.get("action")
     at = parse_datetime(raw["at"]) if isinstance(raw.get("at"), str) else None
-    if at is None or timezone.is_naive(at) or at > timezone.now():
-        raise DomainError("`at` is a past time with its UTC offset.", code="invalid")
-    staff = Staff.objects.filter(organization=organization, pk=raw["staff_id"], is_active=True).first()
+    if not (isinstance(event_id, str) and 0 < len(event_id) <= 100 and isinstance(staff_id, int)
+            and action in ACTIONS and at is not None and timezone.is_aware(at)):
+        return None
+    return event_id, staff_id, action, at
+
+
+def _clock(device, staff: Staff | None, action: str, at: datetime) -> dict:
+    """One queued clock through the staff clock: its answer without the event id."""
     if staff is None:
-        raise DomainError("No such staff member in this hotel.", code="staff_not_found", status_code=404)
-    return staff, raw["action"], at
-
-
-def _event_id(raw) -> str | None:
-    event_id = raw.get("event_id") if isinstance(raw, dict) else None
-    return event_id if isinstance(event_id, str) and 0 < len(event_id) <= 100 else None
+        return {"status": "refused", "code": "staff_not_found", "detail": "No such staff member in this hotel."}
+    try:
+        if action == "clock_in":
+            result = services.staff_clock_in(staff=staff, method="kiosk", device=device, at=at)
+        else:
+            result = services.staff_clock_out(staff=staff, device=device, at=at)
+    except DomainError as error:  # the clock's refusal (already_on_duty, not_on_duty, time_in_future, ...)
+        return {"status": "refused", "staff_id": staff.pk, "name": staff.full_name, "action": action,
+                **error.as_dict()}
+    return {"status": "recorded", "staff_id": staff.pk, "action": action, "clock_time": result.clock_time.isoformat()}
 
 
 @csrf_exempt  # authorised by the device key in the Authorization header, never by a cookie
 @require_POST
 def kiosk_push(request, hotel_slug):
-    """POST the kiosk's queued clocks; one result per item, in the items' order."""
+    """POST the kiosk's queued clocks; one result per item, in the items' order. An item that does not
+    parse is answered `invalid` and the others are run; only a body without a list of items is a 400."""
     device = kiosk_device_of(request, hotel_slug)
     try:
         body = json.loads(request.body or b"{}")
@@ -101,35 +112,23 @@ def kiosk_push(request, hotel_slug):
         return JsonResponse({"code": "invalid", "detail": f"Send {{\"items\": [...]}} with 1 to {MAX_ITEMS} clocks."},
                             status=400)
     request.principal = Principal(organization=device.organization, role=None, device=device)
-    results, events = {}, {}
+    results, parsed = {}, {}
     for index, raw in enumerate(items):
-        event_id = _event_id(raw)
-        if event_id is None:
-            results[index] = {"event_id": None, "status": "invalid", "code": "invalid",
-                              "detail": "Each item needs an event_id (1 to 100 characters)."}
-        else:
-            events[index] = (event_id, raw)
-    claims, known = events_claim(request, events)
+        parsed[index] = _parse_item(raw)
+        if parsed[index] is None:
+            event_id = raw.get("event_id") if isinstance(raw, dict) else None
+            results[index] = {"event_id": event_id if isinstance(event_id, str) else None, "status": "invalid",
+                              "code": "invalid", "detail": "Each item needs an event_id (1 to 100 characters), a "
+                              "staff_id, an action (clock_in or clock_out) and an `at` with its UTC offset."}
+            del parsed[index]
+    claims, known = events_claim(request, {i: (item[0], items[i]) for i, item in parsed.items()})
     results.update(known)
     try:
-        parsed = {}
-        for index in claims:
-            try:
-                parsed[index] = _parse_item(device.organization, items[index])
-            except DomainError as error:
-                results[index] = {"event_id": events[index][0], "status": "refused", **error.as_dict()}
-        for index in sorted(parsed, key=lambda i: parsed[i][2]):
-            staff, action, at = parsed[index]
-            try:
-                if action == "clock_in":
-                    result = services.staff_clock_in(staff=staff, method="kiosk", device=device, at=at)
-                else:
-                    result = services.staff_clock_out(staff=staff, device=device, at=at)
-                results[index] = {"event_id": events[index][0], "status": "recorded", "staff_id": staff.pk,
-                                  "action": action, "clock_time": result.clock_time.isoformat()}
-            except DomainError as error:
-                results[index] = {"event_id": events[index][0], "status": "refused", "staff_id": staff.pk,
-                                  "name": staff.full_name, "action": action, **error.as_dict()}
+        people = Staff.objects.filter(organization=device.organization, is_active=True,
+                                      pk__in=[parsed[i][1] for i in claims]).in_bulk()
+        for index in sorted(claims, key=lambda i: parsed[i][3]):  # in time order
+            event_id, staff_id, action, at = parsed[index]
+            results[index] = {"event_id": event_id, **_clock(device, people.get(staff_id), action, at)}
     finally:
         events_complete(claims, results)
     return JsonResponse({"results": [{**results[i], "index": i} for i in range(len(items))]})

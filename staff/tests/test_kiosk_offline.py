@@ -102,11 +102,14 @@ def test_push_answers_conflicts_and_bad_items_one_by_one(tablet, worker_staff, c
         {"event_id": "c", "staff_id": 999999, "action": "clock_in", "at": at},
         {"event_id": "d", "staff_id": colleague_staff.pk, "action": "dance", "at": at},
         {"staff_id": colleague_staff.pk, "action": "clock_in", "at": at},
+        {"event_id": "e", "staff_id": colleague_staff.pk, "action": "clock_in",
+         "at": (timezone.now() + timedelta(hours=1)).isoformat()},
     ]).json()["results"]
     assert [(r["status"], r["code"]) for r in results] == [
         ("refused", "already_on_duty"), ("refused", "not_on_duty"), ("refused", "staff_not_found"),
-        ("refused", "invalid"), ("invalid", "invalid")]
-    assert results[0]["name"] == "Wanda Worker" and results[0]["detail"]
+        ("invalid", "invalid"), ("invalid", "invalid"), ("refused", "time_in_future")]
+    assert results[0]["name"] == "Wanda Worker" and results[0]["detail"] == "Wanda Worker is already on duty."
+    assert results[3]["event_id"] == "d" and results[4]["event_id"] is None
     assert CheckIn.objects.count() == 1
 
 
