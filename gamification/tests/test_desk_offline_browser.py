@@ -68,6 +68,8 @@ def open_desk(browser, server, session, org):
     page.wait_for_function(
         "caches.open(document.getElementById('desk').dataset.cache).then((c) => c.match(location.pathname)).then(Boolean)"
     )
+    # Let the page's first requests (the cache fill, the first push) finish before the network is cut.
+    page.wait_for_load_state("networkidle")
     return context, page
 
 

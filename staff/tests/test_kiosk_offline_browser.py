@@ -62,6 +62,8 @@ def open_kiosk(browser, server, key):
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.wait_for_function("caches.open(document.getElementById('kiosk').dataset.cache)"
                            ".then((c) => c.match(location.href)).then(Boolean)")
+    # Let the page's first requests (the cache fill, the first push) finish before the network is cut.
+    page.wait_for_load_state("networkidle")
     return context, page
 
 
