@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from attendance.models import Member
-from bookings import rls, selectors, services
+from bookings import customer_reports, rls, selectors, services
 from bookings.models import Booking, BookingSource, FitnessClass, WaitlistEntry
 from config.errors import DomainError
 from organizations.dates import local_today
@@ -109,7 +109,7 @@ def reports_dashboard(request, slug):
     revenue = selectors.revenue(**kwargs)
     late = selectors.late_arrivals(**kwargs)
     peak = selectors.peak_hours(**kwargs)
-    engagement = selectors.engagement(**kwargs)
+    engagement = customer_reports.engagement(**kwargs)
     query = f"?start={start.isoformat()}&end={end.isoformat()}"
     api = "/api/v1/bookings/reports/"
     context = {

@@ -11,7 +11,7 @@ from rest_framework import renderers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bookings import selectors
+from bookings import customer_reports, selectors
 from bookings.api import serializers as s
 from bookings.api.views import PERIOD_PARAMETERS, REPORT_SCHEMA, CSVRenderer, StudioView, customer_for, report_body
 from config.api import Pagination
@@ -148,7 +148,7 @@ class EngagementReport(ReportView):
     csv_columns = ["customer_id", "name", "last_attended"]  # the lapsed customers
 
     def report(self, params, start, end):
-        return selectors.engagement(organization=self.organization, start=start, end=end,
+        return customer_reports.engagement(organization=self.organization, start=start, end=end,
                                     lapsed_days=params.get("lapsed_days"))
 
     def table(self, report):
@@ -166,7 +166,7 @@ class CustomerHistoryReport(ReportView):
     def get(self, request, customer_id):
         customer = customer_for(self.organization, customer_id)
         params = _valid(s.PeriodSerializer, request.query_params.dict())
-        report = selectors.customer_history(organization=self.organization, customer=customer,
+        report = customer_reports.customer_history(organization=self.organization, customer=customer,
                                             start=params.get("start"), end=params.get("end"))
         if request.accepted_renderer.format == "csv":
             return Response(report["bookings"],

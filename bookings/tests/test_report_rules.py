@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
-from bookings import selectors
+from bookings import customer_reports, selectors
 from bookings.models import Booking, BookingStatus, ClassPackage, CustomerMembership, FitnessClass
 from bookings.tests import factories as f
 from organizations.dates import local_date, month_start
@@ -94,7 +94,7 @@ def test_every_report_uses_attended_over_settled(org, studio):
     assert week["attendance_rate"] == rate(rows)
     for person in people:
         mine = [r for r in rows if r.customer_id == person.pk]
-        assert selectors.customer_history(organization=org, customer=person)["summary"]["attendance_rate"] == rate(mine)
+        assert customer_reports.customer_history(organization=org, customer=person)["summary"]["attendance_rate"] == rate(mine)
 
 
 # --- 3. a membership's price in revenue -------------------------------------------------------------

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bookings import selectors
+from bookings import customer_reports, selectors
 from bookings.tests import factories as f
 
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=ZoneInfo("UTC"))
@@ -166,17 +166,17 @@ def test_peak_hours(org, week):
 
 def test_engagement(org, week):
     # Not-cancelled bookings: P1 2 (2 attended), P2 3 (3), P3 2 (1), P4 1 (1), P5 2 (1), P6 2 (0).
-    report = selectors.engagement(**kw(org))
+    report = customer_reports.engagement(**kw(org))
     assert (report["active_customers"], report["bookings"], report["bookings_per_customer"]) == (6, 12, 2.0)
     assert [(b["attended"], b["customers"]) for b in report["frequency_bands"]] == [
         ("0", 1), ("1", 3), ("2-3", 2), ("4-7", 0), ("8+", 0)]
     assert report["lapsed_customers"] == 1
     assert report["lapsed"] == [{"customer_id": week["p"][6].pk, "name": "P6 Test", "last_attended": "2026-01-10"}]
-    assert selectors.engagement(**kw(org), lapsed_days=60)["lapsed_customers"] == 0
+    assert customer_reports.engagement(**kw(org), lapsed_days=60)["lapsed_customers"] == 0
 
 
 def test_customer_history(org, week):
-    report = selectors.customer_history(organization=org, customer=week["p"][2])
+    report = customer_reports.customer_history(organization=org, customer=week["p"][2])
     assert [(b["class_type"], b["status"], b["minutes_late"]) for b in report["bookings"]] == [
         ("Spin", "attended", 0), ("Yoga", "attended", 3), ("Yoga", "attended", 8)]
     assert report["bookings"][1]["instructors"] == ["Ines", "Jon"]
