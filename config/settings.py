@@ -139,6 +139,10 @@ else:
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
+            # Tests use a file too, not shared-cache memory: there a writer meeting a reader fails at
+            # once ("database table is locked") where a file database waits (live-server tests write
+            # from the server, the relay and the test at once).
+            "TEST": {"NAME": str(VAR_DIR / "test.sqlite3")},
         }
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
