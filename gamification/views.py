@@ -50,7 +50,7 @@ def cards(request, slug):
 def desk_service_worker(request, slug):
     """The desk's service worker, served under the desk's own path so its scope covers the page."""
     _desk_principal(request, slug)
-    response = render(request, "gamification/desk_sw.js", {"cache_name": f"gym-desk-{slug}-v1"},
+    response = render(request, "offline_sw.js", {"cache_name": f"gym-desk-{slug}-v1", "never_cached_json": "[]"},
                       content_type="application/javascript")
     response["Cache-Control"] = "no-cache"
     return response

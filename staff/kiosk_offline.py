@@ -137,7 +137,8 @@ def kiosk_push(request, hotel_slug):
 def kiosk_service_worker(request, hotel_slug):
     """The kiosk's service worker, under the kiosk's own path so its scope covers the page."""
     get_object_or_404(Organization, slug=hotel_slug)
-    response: HttpResponse = render(request, "staff/kiosk_sw.js", {"cache_name": kiosk_cache_name(hotel_slug)},
+    response: HttpResponse = render(request, "offline_sw.js", {"cache_name": kiosk_cache_name(hotel_slug),
+                                                                      "never_cached_json": '["/kiosk/manifest"]'},
                                     content_type="application/javascript")
     response["Cache-Control"] = "no-cache"
     return response
