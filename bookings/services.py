@@ -1,5 +1,5 @@
-"""The bookings app's writes: book, cancel, waitlist promotion, weekly series, class check-in,
-no-shows and class cancellation.
+"""The bookings app's writes: book, cancel, waitlist promotion, weekly series and class
+cancellation (a customer's check-in to a class and the no-show job are in bookings/checkins.py).
 
 Lock order (to stay deadlock-free): the class row, then the customer row, then packages and
 bookings. Booking and promotion hold the class row (`fitness_class_get_for_update`), so two
@@ -43,8 +43,6 @@ from organizations.realtime import broadcast, organization_channel
 
 logger = logging.getLogger(__name__)
 
-CHECK_IN_SOURCE = "bookings"
-
 
 @dataclass(frozen=True)
 class BookingOutcome:
@@ -84,7 +82,7 @@ def _holding_count(fitness_class: FitnessClass) -> int:
     return Booking.objects.filter(fitness_class=fitness_class, status__in=HOLDING_STATUSES).count()
 
 
-def _check_tenant(organization: Organization, *objects) -> None:
+def check_tenant(organization: Organization, *objects) -> None:
     for obj in objects:
         if obj is not None and obj.organization_id != organization.pk:
             name = type(obj).__name__.lower()
@@ -222,7 +220,7 @@ def booking_create(
     started, the customer is active and not already booked or waiting, and the method's rule holds
     (membership valid and its class limit not reached, a package credit left, ...).
     """
-    _check_tenant(organization, fitness_class, customer)
+    check_tenant(organization, fitness_class, customer)
     with transaction.atomic():
         cls = fitness_class_get_for_update(fitness_class)
         # Read the clock once the class is locked, so the queue's order (created_at, id) is the
@@ -256,7 +254,7 @@ def booking_create(
 def booking_cancel(*, organization: Organization, booking: Booking, at: datetime | None = None) -> Booking:
     """Cancel a registered booking: `late_cancelled` inside the studio's window (the credit is used),
     else `cancelled` (package credit and payment returned). The freed place goes to the waitlist."""
-    _check_tenant(organization, booking)
+    check_tenant(organization, booking)
     at = at or timezone.now()
     window = timedelta(hours=studio_options(organization).late_cancel_hours)
     with transaction.atomic():
@@ -335,7 +333,7 @@ def waitlist_position(entry: WaitlistEntry) -> int:
 
 def waitlist_leave(*, organization: Organization, entry: WaitlistEntry, at: datetime | None = None) -> WaitlistEntry:
     """Take a waiting customer off the waitlist."""
-    _check_tenant(organization, entry)
+    check_tenant(organization, entry)
     with transaction.atomic():
         row = WaitlistEntry.objects.select_for_update(of=("self",)).get(pk=entry.pk)
         if row.status != WaitlistStatus.WAITING:
@@ -349,7 +347,7 @@ def fitness_class_set_capacity(
     *, organization: Organization, fitness_class: FitnessClass, capacity: int | None, at: datetime | None = None
 ) -> FitnessClass:
     """Change a class's capacity override (None: the venue's); new places go to the waitlist."""
-    _check_tenant(organization, fitness_class)
+    check_tenant(organization, fitness_class)
     with transaction.atomic():
         cls = fitness_class_get_for_update(fitness_class)
         cls.capacity_override = capacity
@@ -361,7 +359,7 @@ def fitness_class_set_capacity(
 def fitness_class_cancel(*, organization: Organization, fitness_class: FitnessClass, at: datetime | None = None) -> int:
     """Cancel a class: every registered booking is cancelled and refunded, the waitlist expires.
     Returns the number of bookings cancelled."""
-    _check_tenant(organization, fitness_class)
+    check_tenant(organization, fitness_class)
     at = at or timezone.now()
     with transaction.atomic():
         cls = fitness_class_get_for_update(fitness_class)
@@ -398,7 +396,7 @@ def booking_book_series(
     same local weekday and time, up to the local date `until` (included). Each class is its own
     booking (or waitlist place); a class that cannot be booked is reported with its refusal code
     and does not stop the others."""
-    _check_tenant(organization, fitness_class, customer)
+    check_tenant(organization, fitness_class, customer)
     tz = organization.tz
     first_local = fitness_class.starts_at.astimezone(tz)
     if until < first_local.date():
@@ -433,97 +431,3 @@ def booking_book_series(
                         waitlist_entry_id=outcome.waitlist_entry.pk if outcome.waitlist_entry else None)
         result.items.append(item)
     return result
-
-
-# --- check-in and no-shows ----------------------------------------------------------------------
-
-
-def booking_for_check_in(
-    *, organization: Organization, customer: Member, at: datetime, fitness_class: FitnessClass | None = None
-) -> Booking | None:
-    """Find the booking a customer arriving at `at` checks in to: the one for `fitness_class`, else
-    their registered booking whose check-in window (opening before the start, until the end) holds `at`."""
-    rows = Booking.objects.filter(organization=organization, customer=customer).select_related("fitness_class")
-    if fitness_class is not None:
-        holding = rows.filter(fitness_class=fitness_class).order_by("-booked_at", "-id")
-        return holding.filter(status__in=HOLDING_STATUSES).first() or holding.first()
-    opens = timedelta(minutes=studio_options(organization).check_in_opens_minutes)
-    return (
-        rows.filter(status=BookingStatus.REGISTERED, fitness_class__starts_at__lte=at + opens, fitness_class__ends_at__gte=at)
-        .order_by("fitness_class__starts_at", "id")
-        .first()
-    )
-
-
-def class_check_in(
-    *,
-    organization: Organization,
-    customer: Member,
-    booking: Booking | None = None,
-    fitness_class: FitnessClass | None = None,
-    method: str = "manual",
-    at: datetime | None = None,
-    actor=None,
-    device=None,
-) -> Booking:
-    """Check a customer in to a class through the engine; the bookings plugin marks the booking
-    attended in the check-in's transaction, or refuses (`not_booked`, `class_cancelled`, ...) and
-    the engine records the refusal. Call outside any transaction."""
-    _check_tenant(organization, customer, booking, fitness_class)
-    at = at or timezone.now()
-    if booking is None:
-        booking = booking_for_check_in(organization=organization, customer=customer, at=at, fitness_class=fitness_class)
-    elif booking.customer_id != customer.pk:
-        raise BookingNotFound("That booking belongs to someone else.")
-    cls = booking.fitness_class if booking is not None else fitness_class
-    engine.check_in(
-        organization=organization, attendee=customer, method=method, source=CHECK_IN_SOURCE, at=at,
-        expected_checkout_at=cls.ends_at if cls is not None and cls.ends_at > at else None,
-        location=cls.venue.name if cls is not None else "", actor=actor, device=device,
-        metadata={"booking_id": booking.pk if booking else None, "class_id": cls.pk if cls else None},
-        options={"booking_id": booking.pk if booking else None},
-    )
-    return Booking.objects.get(pk=booking.pk)
-
-
-def organizations_with_no_shows_due(*, before: datetime) -> list[int]:
-    """Ids of the organizations with a still-registered booking of a class that ended by `before`."""
-    due = Booking.objects.filter(status=BookingStatus.REGISTERED, fitness_class__ends_at__lte=before)
-    return sorted(set(due.values_list("organization_id", flat=True)))
-
-
-def mark_no_shows(*, before: datetime | None = None, organization: Organization | None = None,
-                  batch_size: int = 1000) -> int:
-    """Mark `no_show` every still-registered booking of a class that ended at or before `before`.
-
-    Works in batches, each its own transaction; the conditional update makes a concurrent
-    check-in or a second run harmless. Returns the number marked.
-    """
-    before = before or timezone.now()
-    due = Booking.objects.filter(
-        status=BookingStatus.REGISTERED, fitness_class__ends_at__lte=before
-    )
-    if organization is not None:
-        due = due.filter(organization=organization)
-    marked = 0
-    while True:
-        with transaction.atomic():
-            rows = list(due.order_by("fitness_class__ends_at", "id").values_list("id", "organization_id")[:batch_size])
-            if not rows:
-                break
-            ids = [pk for pk, _ in rows]
-            updated = Booking.objects.filter(pk__in=ids, status=BookingStatus.REGISTERED).update(status=BookingStatus.NO_SHOW)
-            marked += updated
-            by_org: dict[int, list[int]] = {}
-            for pk, org_id in rows:
-                by_org.setdefault(org_id, []).append(pk)
-            for org_id, booking_ids in by_org.items():
-                transaction.on_commit(
-                    lambda org_id=org_id, booking_ids=booking_ids: events.no_shows_marked.send(
-                        sender=Booking, organization_id=org_id, booking_ids=booking_ids
-                    ),
-                    robust=True,
-                )
-        if updated == 0:
-            break
-    return marked

@@ -11,7 +11,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from bookings import services
+from bookings import checkins
 from config.jobs import fan_out, run_for_organization
 from config.retries import retry_policy
 
@@ -23,13 +23,13 @@ RETRY = retry_policy()
 @shared_task
 def mark_no_shows() -> int:
     """Queue, per studio with ended classes still holding registered bookings, the marking of its no-shows."""
-    return fan_out(mark_organization_no_shows, services.organizations_with_no_shows_due(before=timezone.now()))
+    return fan_out(mark_organization_no_shows, checkins.organizations_with_no_shows_due(before=timezone.now()))
 
 
 @shared_task(bind=True, **RETRY)
 def mark_organization_no_shows(self, organization_id: int) -> int:
     """Mark `no_show` the still-registered bookings of one studio's ended classes."""
-    marked = run_for_organization(self, organization_id, lambda org: services.mark_no_shows(organization=org))
+    marked = run_for_organization(self, organization_id, lambda org: checkins.mark_no_shows(organization=org))
     if marked:
         logger.info("marked %s booking(s) no-show in organization %s", marked, organization_id)
     return marked

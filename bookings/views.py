@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from attendance.models import Member
-from bookings import customer_reports, rls, selectors, services
+from bookings import checkins, customer_reports, rls, selectors, services
 from bookings.models import Booking, BookingSource, FitnessClass, WaitlistEntry
 from config.errors import DomainError
 from organizations.dates import local_today
@@ -196,7 +196,7 @@ def class_roster(request, slug, class_id):
                 booking = services.booking_cancel(organization=organization, booking=booking)
                 messages.success(request, f"{booking.customer.full_name}: booking {booking.get_status_display().lower()}.")
             else:
-                booking = services.class_check_in(organization=organization, customer=booking.customer, booking=booking,
+                booking = checkins.class_check_in(organization=organization, customer=booking.customer, booking=booking,
                                                   method="manual", actor=request.user)
                 late = f", {booking.minutes_late} min late" if booking.was_late else ""
                 messages.success(request, f"{booking.customer.full_name} checked in{late}.")

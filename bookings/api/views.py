@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attendance.models import Member
-from bookings import selectors, services
+from bookings import checkins, selectors, services
 from bookings.api import serializers as s
 from bookings.exceptions import BookingNotFound
 from bookings.models import (
@@ -414,7 +414,7 @@ class ClassCheckInView(StudioView, APIView):
             customer = customer_for(self.organization, data.get("customer_id"), data.get("qr_token"))
         fitness_class = _object(FitnessClass, self.organization, data["class_id"], "class") if data.get("class_id") else None
         at = data["at"] if request.principal.role in MANAGER_ROLES else None
-        booking = services.class_check_in(
+        booking = checkins.class_check_in(
             organization=self.organization, customer=customer, booking=booking, fitness_class=fitness_class,
             method=data["method"], at=at, actor=self.actor, device=request.principal.device,
         )

@@ -9,7 +9,7 @@ import time_machine
 from attendance import services as engine
 from attendance.exceptions import Refused
 from attendance.models import CheckIn, Refusal
-from bookings import beat, services, tasks
+from bookings import beat, checkins, services, tasks
 from bookings.models import Booking
 from bookings.tests import factories as f
 
@@ -26,7 +26,7 @@ def booked(org, tomorrow_class):
 
 def test_check_in_marks_attended_with_minutes_late(org, booked, tomorrow_class):
     at = tomorrow_class.starts_at + timedelta(minutes=7, seconds=40)
-    booking = services.class_check_in(organization=org, customer=booked.customer, method="qr_code", at=at)
+    booking = checkins.class_check_in(organization=org, customer=booked.customer, method="qr_code", at=at)
     assert (booking.status, booking.minutes_late, booking.was_late, booking.checked_in_at) == ("attended", 7, True, at)
     row = CheckIn.objects.get(pk=booking.check_in_id)
     assert row.source == "bookings" and row.method == "qr_code"
@@ -41,8 +41,8 @@ def test_within_the_grace_period_is_not_late_and_early_is_zero(org, tomorrow_cla
     on_time, early = f.customer(org, "On"), f.customer(org, "Early")
     for person in (on_time, early):
         services.booking_create(organization=org, fitness_class=tomorrow_class, customer=person, method="free", at=NOW)
-    a = services.class_check_in(organization=org, customer=on_time, at=tomorrow_class.starts_at + timedelta(minutes=5))
-    b = services.class_check_in(organization=org, customer=early, at=tomorrow_class.starts_at - timedelta(minutes=10))
+    a = checkins.class_check_in(organization=org, customer=on_time, at=tomorrow_class.starts_at + timedelta(minutes=5))
+    b = checkins.class_check_in(organization=org, customer=early, at=tomorrow_class.starts_at - timedelta(minutes=10))
     assert (a.minutes_late, a.was_late) == (5, False)
     assert (b.minutes_late, b.was_late) == (0, False)
 
@@ -50,7 +50,7 @@ def test_within_the_grace_period_is_not_late_and_early_is_zero(org, tomorrow_cla
 def test_without_a_booking_the_engine_refuses_and_records_it(org, tomorrow_class):
     stranger = f.customer(org, "Nobody")
     with pytest.raises(Refused) as error:
-        services.class_check_in(organization=org, customer=stranger, at=tomorrow_class.starts_at)
+        checkins.class_check_in(organization=org, customer=stranger, at=tomorrow_class.starts_at)
     assert error.value.code == "not_booked"
     refusal = Refusal.objects.get()
     assert (refusal.code, refusal.source, refusal.attendee_id) == ("not_booked", "bookings", stranger.pk)
@@ -63,17 +63,17 @@ def test_without_a_booking_the_engine_refuses_and_records_it(org, tomorrow_class
 )
 def test_check_in_window(org, booked, tomorrow_class, when, code):
     with pytest.raises(Refused) as error:
-        services.class_check_in(organization=org, customer=booked.customer, booking=booked,
+        checkins.class_check_in(organization=org, customer=booked.customer, booking=booked,
                                 at=tomorrow_class.starts_at + when)
     assert error.value.code == code
     assert Booking.objects.get(pk=booked.pk).status == "registered"
 
 
 def test_cancelled_class_and_second_check_in_are_refused(org, booked, tomorrow_class):
-    services.class_check_in(organization=org, customer=booked.customer, at=tomorrow_class.starts_at)
+    checkins.class_check_in(organization=org, customer=booked.customer, at=tomorrow_class.starts_at)
     engine.check_out(organization=org, attendee=booked.customer, at=tomorrow_class.starts_at + timedelta(minutes=2))
     with pytest.raises(Refused) as error:
-        services.class_check_in(organization=org, customer=booked.customer, booking=booked,
+        checkins.class_check_in(organization=org, customer=booked.customer, booking=booked,
                                 at=tomorrow_class.starts_at + timedelta(minutes=5))
     assert error.value.code == "already_attended"
     other = f.customer(org, "Other")
@@ -81,7 +81,7 @@ def test_cancelled_class_and_second_check_in_are_refused(org, booked, tomorrow_c
                                            method="free", at=NOW).booking
     services.fitness_class_cancel(organization=org, fitness_class=tomorrow_class, at=NOW)
     with pytest.raises(Refused) as error:
-        services.class_check_in(organization=org, customer=other, booking=late_booking, at=tomorrow_class.starts_at)
+        checkins.class_check_in(organization=org, customer=other, booking=late_booking, at=tomorrow_class.starts_at)
     assert error.value.code == "class_cancelled"
 
 
@@ -93,8 +93,8 @@ def test_no_show_job_marks_only_ended_classes_in_batches_and_is_idempotent(org, 
         f.booking(ended, p)
     f.booking(ended, people[3], status="attended")
     f.booking(running, people[0])
-    assert services.mark_no_shows(before=NOW, batch_size=2) == 3
-    assert services.mark_no_shows(before=NOW) == 0
+    assert checkins.mark_no_shows(before=NOW, batch_size=2) == 3
+    assert checkins.mark_no_shows(before=NOW) == 0
     assert sorted(Booking.objects.filter(fitness_class=ended).values_list("status", flat=True)) == [
         "attended", "no_show", "no_show", "no_show"]
     assert Booking.objects.get(fitness_class=running).status == "registered"
