@@ -2,12 +2,10 @@
 manifest, queues them, and pushes them with their own times when the network is back."""
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -16,6 +14,7 @@ from attendance.models import CheckIn, Refusal
 from gamification import services
 from gamification.models import GymProfile
 from tests.contract.validation import openapi
+from tests.fixtures import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -31,21 +30,6 @@ def _patient_expectations():
 def scanner(page, code):
     page.keyboard.type(code, delay=2)
     page.keyboard.press("Enter")
-
-
-def eventually(check, seconds=20):
-    """Wait for the server side to reach a state (the desk pushes in the background). SQLite's
-    shared-cache test database answers "table is locked" while the live server writes: ask again."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if check():
-                return
-        except OperationalError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("the server never reached the expected state")
-        time.sleep(0.1)
 
 
 @pytest.fixture
