@@ -167,3 +167,13 @@ def test_a_body_without_items_is_a_400(desk):
     response = desk.post(URL, {"items": []}, format="json")
     assert response.status_code == 400
     assert response.json()["code"]
+
+
+def test_the_desk_lists_the_pushed_passes_and_refusals_among_todays(org, gym, desk, gym_member):
+    pusher = client_for(make_user("pusher", org, Role.STAFF))
+    push(desk, item(user_id=gym_member.pk, reason="Forgot card"))
+    push(pusher, item(guest_name="Pat Guest"))
+    with time_machine.travel(PUSHED, tick=False):
+        panel = desk.get("/api/v1/gym/desk").json()
+    assert [(v["name"], v["access_type"]) for v in panel["visits"]] == [(gym_member.full_name, "courtesy")]
+    assert [r["code"] for r in panel["refusals"]] == ["permission_denied"]
