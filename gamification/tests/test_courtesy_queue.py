@@ -1,15 +1,20 @@
 """Courtesy passes a desk gave offline, pushed later: POST /api/v1/gym/checkin/courtesy/queue."""
 
+import threading
 import uuid
 from datetime import timedelta
 
 import pytest
 import time_machine
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
 
 from attendance.models import CheckIn, Member, Refusal
 from gamification.models import GymProfile
 from gamification.tests.conftest import madrid
 from organizations.models import AuditLog, Role
+from tests.contract.validation import openapi
 from tests.fixtures import client_for, make_user
 
 URL = "/api/v1/gym/checkin/courtesy/queue"
@@ -177,3 +182,30 @@ def test_the_desk_lists_the_pushed_passes_and_refusals_among_todays(org, gym, de
         panel = desk.get("/api/v1/gym/desk").json()
     assert [(v["name"], v["access_type"]) for v in panel["visits"]] == [(gym_member.full_name, "courtesy")]
     assert [r["code"] for r in panel["refusals"]] == ["permission_denied"]
+
+
+@pytest.mark.skipif(not settings.IS_POSTGRES, reason="row locks need PostgreSQL; CI runs this on PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_identical_pushes_at_once_create_one_guest_and_one_visit(org, gym, colleague):
+    openapi()  # the contract check's schema, built here rather than by four first requests at once
+    queued = item(guest_name="Pat Guest", at=(timezone.now() - timedelta(minutes=5)).isoformat())
+    barrier = threading.Barrier(4)
+    answers, lock = [], threading.Lock()
+
+    def push_once():
+        try:
+            barrier.wait(timeout=10)
+            body = client_for(colleague).post(URL, {"items": [queued]}, format="json").json()
+        finally:
+            connection.close()
+        with lock:
+            answers.append(body["results"][0]["status"])
+
+    threads = [threading.Thread(target=push_once) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == ["duplicate"] * 3 + ["recorded"]
+    assert Member.objects.filter(first_name="Pat").count() == 1
+    assert CheckIn.objects.count() == 1
