@@ -98,6 +98,9 @@ class GymProfile(models.Model):
     longest_streak = models.PositiveIntegerField(default=0)
     streak_freeze_until = models.DateField(null=True, blank=True, help_text="Missed days up to this date do not break the streak.")
     footprint_hash = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # A guest created for a courtesy pass a desk gave offline: that pass's event id, so a queue pushed
+    # again finds the guest instead of creating another.
+    guest_event_id = models.CharField(max_length=100, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["member__last_name", "member__first_name"]
@@ -105,6 +108,10 @@ class GymProfile(models.Model):
             models.UniqueConstraint(
                 fields=["organization", "footprint_hash"], condition=Q(footprint_hash__isnull=False),
                 name="unique_footprint_per_gym",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "guest_event_id"], condition=Q(guest_event_id__isnull=False),
+                name="unique_guest_per_event",
             ),
         ]
         indexes = [

@@ -8,7 +8,7 @@ from django.db.models import Q
 from attendance.models import CheckIn, Member, Refusal
 from attendance.selectors import occupancy
 from gamification.models import GymProfile
-from gamification.plugins import DOOR_STATE_LABELS, door_state, member_summary
+from gamification.plugins import DOOR_STATE_LABELS, GENERIC_DOOR_SOURCES, door_state, member_summary
 from organizations.dates import day_bounds, local_today
 from organizations.models import Organization
 
@@ -44,6 +44,11 @@ def member_cards(*, organization: Organization) -> list[dict]:
     return cards
 
 
+# The gym's door channels (plugins.is_door_source): its own endpoints, and the engine's generic API and
+# device batches, which in a gym are doors too (a desk's offline queue arrives through them).
+DOOR_SOURCES = Q(source__in=["gym", *GENERIC_DOOR_SOURCES]) | Q(source__startswith="device:")
+
+
 def _names(ids) -> dict[int, str]:
     return {m.pk: m.full_name for m in Member.objects.filter(pk__in=set(ids)).only("first_name", "last_name")}
 
@@ -54,7 +59,7 @@ def visits_for_day(*, organization: Organization, day: date | None = None, limit
     start, end = day_bounds(day, organization.tz)
     rows = list(
         CheckIn.objects.filter(
-            organization=organization, source="gym", checked_in_at__gte=start, checked_in_at__lt=end,
+            DOOR_SOURCES, organization=organization, checked_in_at__gte=start, checked_in_at__lt=end,
             attendee_type=ContentType.objects.get_for_model(Member),
         ).order_by("-checked_in_at", "-id")[:limit]
     )
@@ -80,7 +85,7 @@ def refusals_for_day(*, organization: Organization, day: date | None = None, lim
     start, end = day_bounds(day, organization.tz)
     rows = list(
         Refusal.objects.filter(
-            organization=organization, source="gym", attempted_at__gte=start, attempted_at__lt=end
+            DOOR_SOURCES, organization=organization, attempted_at__gte=start, attempted_at__lt=end
         ).order_by("-attempted_at", "-id")[:limit]
     )
     names = _names(r.attendee_id for r in rows if r.attendee_id)

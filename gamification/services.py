@@ -9,7 +9,7 @@ member row locked, so an entry writes the visit and the member's profile togethe
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from attendance import registry, selectors
@@ -310,6 +310,24 @@ def member_get(*, organization: Organization, member_id: int) -> Member:
     return member
 
 
+def entry_arguments(
+    *, organization: Organization, access_method: str, at: datetime, reason: str = "", gym: Gym | None = None
+) -> dict:
+    """What the engine records for a door entry at `at`: its method, kind, expected check-out, and
+    the metadata and options GymPlugin reads (the access method, a courtesy pass's reason). A
+    courtesy entry needs `reason`. Shared by the door's own entries and a desk's queued ones."""
+    if access_method == AccessMethod.COURTESY and not reason.strip():
+        raise DomainError("Give the reason for the courtesy pass.", code="reason_required")
+    hours = organization.option("gym_visit_hours", DEFAULT_VISIT_HOURS)
+    return {
+        "method": ENGINE_METHOD[access_method],
+        "kind": Kind.COURTESY if access_method == AccessMethod.COURTESY else Kind.VISIT,
+        "expected_checkout_at": at + timedelta(hours=hours),
+        "metadata": {"access_method": str(access_method)},
+        "options": {"access_method": str(access_method), "reason": reason.strip(), "gym": gym},
+    }
+
+
 def gym_check_in(
     *,
     organization: Organization,
@@ -326,22 +344,10 @@ def gym_check_in(
     Call outside any transaction (the refusal record must survive). A courtesy entry needs `reason`.
     `gym` is the organization's gym if the caller has just read it (a gym endpoint), saving a lookup.
     """
-    if access_method == AccessMethod.COURTESY and not reason.strip():
-        raise DomainError("Give the reason for the courtesy pass.", code="reason_required")
     at = at or timezone.now()
-    hours = organization.option("gym_visit_hours", DEFAULT_VISIT_HOURS)
     result = engine.check_in(
-        organization=organization,
-        attendee=member,
-        method=ENGINE_METHOD[access_method],
-        source=GYM_SOURCE,
-        at=at,
-        kind=Kind.COURTESY if access_method == AccessMethod.COURTESY else Kind.VISIT,
-        expected_checkout_at=at + timedelta(hours=hours),
-        device=device,
-        actor=actor,
-        metadata={"access_method": str(access_method)},
-        options={"access_method": str(access_method), "reason": reason.strip(), "gym": gym},
+        organization=organization, attendee=member, source=GYM_SOURCE, at=at, device=device, actor=actor,
+        **entry_arguments(organization=organization, access_method=access_method, at=at, reason=reason, gym=gym),
     )
     # Set by GymPlugin, with the member as locked and updated by the engine; absent on an idempotent replay.
     profile = getattr(result.check_in, "gym_profile", None)
@@ -368,11 +374,27 @@ def courtesy_check_allowed(*, actor, role: str | None) -> None:
         raise Forbidden("Only the gym's owner, an admin or a receptionist may grant a courtesy pass.")
 
 
-def courtesy_guest_create(*, organization: Organization, name: str, actor=None) -> Member:
-    """A guest without a subscription, for a courtesy pass."""
+def courtesy_guest_create(*, organization: Organization, name: str, actor=None, event_id: str | None = None) -> Member:
+    """A guest without a subscription, for a courtesy pass. With `event_id` (a desk's queued pass)
+    the guest is created once: the same event id answers the guest it created."""
     first, _, last = name.strip().partition(" ")
     if not first:
         raise DomainError("Give the guest's name.", code="name_required")
+    if event_id is None:
+        return _guest_create(organization=organization, first=first, last=last, actor=actor)
+    earlier = Member.objects.filter(organization=organization, gym_profile__guest_event_id=event_id)
+    if earlier.exists():
+        return earlier.get()
+    try:
+        with transaction.atomic():
+            member = _guest_create(organization=organization, first=first, last=last, actor=actor)
+            GymProfile.objects.filter(member=member).update(guest_event_id=event_id)
+    except IntegrityError:  # the same queue pushed twice at once: the other push created the guest
+        return earlier.get()
+    return member
+
+
+def _guest_create(*, organization: Organization, first: str, last: str, actor) -> Member:
     return gym_member_create(
         organization=organization, first_name=first, last_name=last, subscription_status=SubscriptionStatus.INACTIVE,
         actor=actor,

@@ -2,8 +2,10 @@
 a staff worker, a plain member, and an outsider who owns another organization."""
 
 import os
+import time
 
 import pytest
+from django.db import OperationalError
 from rest_framework.test import APIClient
 
 from attendance.models import Member
@@ -178,3 +180,19 @@ def logged_in_context(browser, live_server, user, **context_options):
     context = browser.new_context(viewport={"width": 1280, "height": 800}, **context_options)
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session_cookie, "url": str(live_server)}])
     return context
+
+
+def eventually(check, seconds=20):
+    """Wait until `check()` is true: a browser test's page works in the background (a desk or kiosk
+    pushes its queue), so the server reaches the state a moment later. SQLite's test database may
+    answer "locked" while the live server writes: ask again."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if check():
+                return
+        except OperationalError:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError("the server never reached the expected state")
+        time.sleep(0.1)

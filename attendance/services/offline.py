@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from attendance import registry
 from attendance.exceptions import Refused
-from attendance.models import CheckIn
+from attendance.models import CheckIn, Kind
 from attendance.plugins import CheckInContext
 from attendance.services.checkin import check_in
 from attendance.services.common import Attendee, attendee_get_for_update
@@ -25,13 +25,17 @@ class OfflineEvent(TypedDict, total=False):
     method: str
     location: str
     expected_checkout_at: datetime | None
+    kind: str  # a check-in's kind (default: a visit)
+    metadata: dict  # stored on the check-in
+    options: dict  # handed to the plugins, as check_in's own options
 
 
 def record_bulk(
     *, organization: Organization, device: DeviceKey | None, items: list[OfflineEvent], actor=None
 ) -> list[dict]:
     """Record a device's offline batch. Each item: action ("check_in"|"check_out"), attendee, at,
-    event_id, and optionally method, location and expected_checkout_at.
+    event_id, and optionally method, location, expected_checkout_at, and a check-in's kind,
+    metadata and plugin options (e.g. a gym desk's courtesy pass).
 
     Items run in time order, each in its own transaction, and each is judged by the state at its
     own time (a visit from yesterday is not refused because the person is in now). A check-in's
@@ -54,6 +58,7 @@ def record_bulk(
                     organization=organization, attendee=item["attendee"], method=item.get("method") or "kiosk",
                     source=source, at=item["at"], location=item.get("location", ""), device=device, actor=actor,
                     expected_checkout_at=item.get("expected_checkout_at") or ends.get(index), external_id=event_id,
+                    kind=item.get("kind") or Kind.VISIT, metadata=item.get("metadata"), options=item.get("options"),
                 )
                 status = "recorded" if result.created else "duplicate"
                 results[index] = {**base, "status": status, "check_in_id": result.check_in.pk}

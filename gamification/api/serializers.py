@@ -38,6 +38,32 @@ class GymCourtesyInputSerializer(serializers.Serializer):
         return attrs
 
 
+class GymQueuedCourtesySerializer(serializers.Serializer):
+    """A courtesy pass a desk gave offline (one item of its queue)."""
+
+    event_id = serializers.CharField(max_length=100, help_text="The desk's id for this pass (its idempotency key).")
+    at = DateTimeField(help_text="When the desk gave the pass; it is judged and recorded at this time.")
+    reason = serializers.CharField(max_length=500)
+    user_id = id_integer(Member, required=False, help_text="A member of the gym, or:")
+    guest_name = serializers.CharField(required=False, max_length=200, help_text="A new guest's name.")
+
+    def validate(self, attrs):
+        if (attrs.get("user_id") is not None) == bool(attrs.get("guest_name")):
+            raise serializers.ValidationError("Send one of `user_id` or `guest_name`.")
+        return attrs
+
+
+class GymCourtesyQueueInputSerializer(serializers.Serializer):
+    """The queue (OpenAPI). Each item is validated on its own (GymCourtesyQueueEnvelopeSerializer
+    takes the list), so one bad item is answered `invalid` while the others are recorded."""
+
+    items = GymQueuedCourtesySerializer(many=True, allow_empty=False, max_length=500)
+
+
+class GymCourtesyQueueEnvelopeSerializer(serializers.Serializer):
+    items = serializers.ListField(child=serializers.JSONField(), allow_empty=False, max_length=500)
+
+
 class GymMemberCreateSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")

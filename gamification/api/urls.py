@@ -6,6 +6,7 @@ urlpatterns = [
     path("checkin", views.CheckInView.as_view(), name="gym-checkin"),
     path("biometric/checkin", views.BiometricCheckInView.as_view(), name="gym-biometric-checkin"),
     path("checkin/courtesy", views.CourtesyView.as_view(), name="gym-courtesy"),
+    path("checkin/courtesy/queue", views.CourtesyQueueView.as_view(), name="gym-courtesy-queue"),
     path("members", views.MemberListView.as_view(), name="gym-members"),
     path("members/<int:member_id>", views.MemberDetailView.as_view(), name="gym-member"),
     path("members/<int:member_id>/subscription", views.SubscriptionView.as_view(), name="gym-subscription"),

@@ -17,15 +17,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from attendance.api.serializers import BulkOutputSerializer
 from config.api import validated as _valid
 from config.errors import DomainError
-from gamification import selectors, services
+from gamification import offline, selectors, services
 from gamification.api import serializers as s
 from gamification.models import QR_PREFIX, AccessMethod
 from gamification.plugins import member_summary
 from organizations.api.mixins import PrincipalMixin
 from organizations.dates import local_today
-from organizations.idempotency import HEADER_PARAMETER, idempotent
+from organizations.idempotency import HEADER_PARAMETER, KeyInUse, events_claim, events_complete, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
 from organizations.throttles import WebhookAddressThrottle
 
@@ -131,6 +132,53 @@ class CourtesyView(GymView):
             role=request.principal.role, gym=self.gym,
         )
         return entry_response(entry, tz=self.organization.tz)
+
+
+class CourtesyQueueView(GymView):
+    """POST {"items": [{"event_id", "at", "reason", "user_id"|"guest_name"}]}: the courtesy passes a
+    desk gave offline, granted by the user who pushes them; one result per item, as the engine's
+    offline batch answers (`recorded`, `duplicate`, `refused`, `invalid`)."""
+
+    allowed_roles = frozenset(Role.values)  # the role is judged per item, and a refusal is recorded
+
+    @extend_schema(request=s.GymCourtesyQueueInputSerializer, responses={200: BulkOutputSerializer})
+    def post(self, request):
+        raw_items = _valid(s.GymCourtesyQueueEnvelopeSerializer, request.data)["items"]
+        answers, parsed = {}, {}
+        for index, raw in enumerate(raw_items):
+            item = s.GymQueuedCourtesySerializer(data=raw if isinstance(raw, dict) else {})
+            if isinstance(raw, dict) and item.is_valid():
+                parsed[index] = item.validated_data
+            else:
+                answers[index] = _invalid_item(raw, item.errors if isinstance(raw, dict) else None)
+        claims, known = events_claim(request, {i: (parsed[i]["event_id"], raw_items[i]) for i in parsed})
+        answers.update(known)
+        # An event an identical push is still running runs here too: it is recorded once either way.
+        running = sorted([*claims, *(i for i, r in known.items() if r.get("code") == KeyInUse.code)])
+        try:
+            results = offline.courtesy_queue_record(
+                organization=self.organization, gym=self.gym, items=[parsed[i] for i in running], actor=self.actor,
+                role=request.principal.role,
+            )
+            answers.update((index, result) for index, result in zip(running, results, strict=True))
+        finally:
+            events_complete(claims, answers)
+        ordered = [{**answers[i], "index": i} for i in range(len(raw_items))]
+        summary = {}
+        for result in ordered:
+            summary[result["status"]] = summary.get(result["status"], 0) + 1
+        return Response({"summary": summary, "results": ordered})
+
+
+def _invalid_item(raw, errors) -> dict:
+    """The answer to a queued item that does not parse: `invalid`, naming its fields."""
+    event_id = raw.get("event_id") if isinstance(raw, dict) else None
+    fields = {name: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+              for name, messages in (errors or {"non_field_errors": ["Each item must be an object."]}).items()}
+    name, messages = next(iter(fields.items()))
+    return {"event_id": str(event_id) if isinstance(event_id, str | int) else None, "status": "invalid",
+            "code": "invalid", "detail": messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}",
+            "errors": fields}
 
 
 class MemberListView(GymView):

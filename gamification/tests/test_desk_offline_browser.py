@@ -1,21 +1,22 @@
-"""The desk without a network, in Chromium: it opens from its cache, decides scans from the door
-manifest, queues them, and pushes them with their own times when the network is back."""
+"""The desk without a network, in Chromium: it opens from its cache, decides scans and courtesy
+passes from the door manifest, queues them, and pushes them with their own times when the network
+is back."""
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from attendance.models import CheckIn, Refusal
+from attendance.models import CheckIn, Member, Refusal
 from gamification import services
 from gamification.models import GymProfile
+from organizations.models import AuditLog
 from tests.contract.validation import openapi
+from tests.fixtures import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -31,21 +32,6 @@ def _patient_expectations():
 def scanner(page, code):
     page.keyboard.type(code, delay=2)
     page.keyboard.press("Enter")
-
-
-def eventually(check, seconds=20):
-    """Wait for the server side to reach a state (the desk pushes in the background). SQLite's
-    shared-cache test database answers "table is locked" while the live server writes: ask again."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if check():
-                return
-        except OperationalError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("the server never reached the expected state")
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -171,3 +157,58 @@ def test_two_desks_offline_admitting_one_member_make_one_visit_and_one_conflict(
     finally:
         first.close()
         second.close()
+
+
+@pytest.fixture
+def fay(make_member):
+    return make_member("Fay", expires_at=timezone.now() - timedelta(days=3))  # expired: a courtesy pass lets her in
+
+
+def courtesy_pass(page, reason, *, guest):
+    page.keyboard.press("F2")  # the selected member, or a new guest named as typed when nobody is found
+    expect(page.locator("#reason")).to_be_focused()
+    page.keyboard.type(reason)
+    page.keyboard.press("Enter")
+    result = page.locator("#result")
+    expect(result).to_have_class(re.compile(r"\bcourtesy-ok\b"))
+    expect(result.locator(".verdict")).to_have_text("✔ Courtesy pass")
+    expect(result.locator(".facts")).to_have_text(
+        "Courtesy pass · new guest · Decided offline" if guest else "Courtesy pass · Decided offline")
+
+
+def test_courtesy_passes_given_offline_for_a_guest_and_a_member_are_recorded_with_their_reasons(
+    fay, desk_session, asgi_live_server, browser, org, colleague
+):
+    context, page = open_desk(browser, asgi_live_server, desk_session, org)
+    try:
+        go_offline(context, page)
+        started = timezone.now()
+        page.keyboard.type("Pat Guest")
+        expect(page.locator("#results-hint")).to_contain_text("F2 gives “Pat Guest” a courtesy pass as a new guest")
+        courtesy_pass(page, "Trial day", guest=True)
+        expect(page.locator("#result .who")).to_have_text("Pat Guest")
+
+        page.keyboard.type("fay")
+        expect(page.locator("#results li")).to_have_count(1)
+        courtesy_pass(page, "Renewing at the desk", guest=False)
+        expect(page.locator("#result .who")).to_have_text("Fay Test")
+        expect(page.locator("#offline-status")).to_have_text(re.compile(r"^Offline — 2 queued — last sync \d\d:\d\d$"))
+        eventually(lambda: not CheckIn.objects.exists())  # nothing reached the server yet
+        back = timezone.now()
+
+        context.set_offline(False)
+        page.evaluate("window.dispatchEvent(new Event('online'))")
+        expect(page.locator("#offline-status")).to_be_hidden()
+        eventually(lambda: CheckIn.objects.count() == 2)
+        expect(page.locator("#conflicts")).to_be_hidden()
+    finally:
+        context.close()
+    guest = Member.objects.get(first_name="Pat", last_name="Guest")
+    visits = {v.attendee_id: v for v in CheckIn.objects.all()}
+    assert set(visits) == {guest.pk, fay.pk}
+    assert all(v.kind == "courtesy" and started <= v.checked_in_at <= back for v in visits.values())  # the desk's times
+    assert visits[guest.pk].checked_in_at < visits[fay.pk].checked_in_at
+    grants = {log.data["member_id"]: log for log in AuditLog.objects.filter(action="COURTESY_ACCESS_GRANTED")}
+    assert {k: log.reason for k, log in grants.items()} == {guest.pk: "Trial day", fay.pk: "Renewing at the desk"}
+    assert all(log.actor == colleague for log in grants.values())
+    assert GymProfile.objects.get(member=fay).last_visit_at is None

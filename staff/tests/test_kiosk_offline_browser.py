@@ -2,11 +2,9 @@
 against its manifest, queues the clocks, and pushes them with their own times when the network is back."""
 
 import re
-import time
 
 import pytest
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.db import OperationalError
 from django.test import override_settings
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -15,6 +13,7 @@ from attendance.models import CheckIn
 from organizations.services import device_key_create
 from staff import kiosk, services
 from tests.contract.validation import openapi
+from tests.fixtures import eventually
 
 pytestmark = pytest.mark.browser
 
@@ -38,20 +37,6 @@ def kiosk_key(hotel, worker_staff):
     openapi()  # built here, before the live server answers its first request
     kiosk.kiosk_credentials_set(staff=worker_staff, pin="4321", badge="BADGE-77")
     return device_key_create(organization=hotel, name="Lobby tablet", kind="kiosk")[1]
-
-
-def eventually(check, seconds=20):
-    """Wait for the server side (the kiosk pushes in the background); SQLite may answer "locked": ask again."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            if check():
-                return
-        except OperationalError:
-            pass
-        if time.monotonic() > deadline:
-            raise AssertionError("the server never reached the expected state")
-        time.sleep(0.1)
 
 
 def open_kiosk(browser, server, key):

@@ -1,8 +1,10 @@
 // The desk without a network. Online, it keeps the door manifest (GET /api/v1/gym/door-manifest,
 // refreshed by cursor) and the page's files in the browser. Offline, a scan is decided here by the
 // server's rules (active member, subscription, anti-passback) and queued in IndexedDB with its own
-// event id and time; back online, the queue is pushed in time order through the engine's offline
-// batch endpoint, and whatever the server refuses is shown as a conflict for the receptionist.
+// event id and time; so is a courtesy pass (the signed-in user's role, a reason; a member of the
+// manifest or a new guest by name). Back online, the queue is pushed through the engine's offline
+// batch endpoint (entries) and the gym's courtesy queue endpoint (passes), and whatever the server
+// refuses is shown as a conflict for the receptionist.
 (function () {
   "use strict";
 
@@ -34,7 +36,7 @@
     return Array.from(signature, (b) => b.toString(16).padStart(2, "0")).join("").slice(0, digits);
   }
 
-  window.DeskOffline = function ({ slug, tz, csrf, cacheName, serviceWorker, scope, onChange }) {
+  window.DeskOffline = function ({ slug, tz, csrf, canCourtesy, cacheName, serviceWorker, scope, onChange }) {
     const dayFmt = new Intl.DateTimeFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" });
     const timeFmt = new Intl.DateTimeFormat("en-GB", { timeZone: tz, hour: "2-digit", minute: "2-digit" });
     const localDay = (when) => dayFmt.format(new Date(when));
@@ -142,31 +144,73 @@
         at: at.toISOString(), method: body.qr ? "qr_code" : "manual",
         expected_checkout_at: new Date(at.getTime() + hours * 3600000).toISOString(),
       };
-      const db = await dbReady;
-      await run(db, "queue", "readwrite", (store) => store.put(item));
       state.localEntries[member.id] = item.at;
-      await save();
-      await countQueue();
+      await enqueue(item);
       return answer;
     }
 
+    // Decide a courtesy pass ({user_id, reason} or {guest_name, reason}) here and queue it. The
+    // server checks it again when the queue is pushed, with the user who pushes it as the granter.
+    // A pass counts for no anti-passback window (nor streak), so it leaves localEntries alone.
+    async function decideCourtesy(body) {
+      const refuse = (code, detail, member) => ({ ok: false, data: { code, detail, member, offline: true } });
+      if (!canCourtesy) return refuse("permission_denied", "Your role may not grant courtesy passes.");
+      const reason = (body.reason || "").trim();
+      if (!reason) return refuse("reason_required", "Type why this person gets a courtesy pass.");
+      let member = null;
+      let name = (body.guest_name || "").trim();
+      if (body.user_id != null) {
+        member = state.members[body.user_id];
+        if (!member) return refuse("member_not_found", "No such member in the last sync.");
+        if (!member.active) return refuse("attendee_inactive", member.name + " is not active and cannot check in.", summary(member, member.access_type));
+        name = member.name;
+      } else if (!name) {
+        return refuse("name_required", "Type the guest's name.");
+      }
+      const at = new Date().toISOString();
+      await enqueue({ event_id: crypto.randomUUID(), kind: "courtesy", at, reason, name,
+                      ...(member ? { user_id: member.id } : { guest_name: name }) });
+      return { ok: true, data: { result: "allowed", offline: true, visit: { access_type: "courtesy", checked_in_at: at },
+                                 member: { id: member ? member.id : null, name, access_type: "courtesy", guest: !member, offline: true } } };
+    }
+
+    async function enqueue(item) {
+      const db = await dbReady;
+      await run(db, "queue", "readwrite", (store) => store.put(item));
+      await save();
+      await countQueue();
+    }
+
+    // Where each kind of queued item goes, and what of it is sent (the name is the desk's label).
+    const ROUTES = [
+      { path: "/api/v1/check-ins/bulk/", takes: (item) => item.kind !== "courtesy", body: ({ name, ...item }) => item },
+      { path: "/api/v1/gym/checkin/courtesy/queue", takes: (item) => item.kind === "courtesy",
+        body: ({ name, kind, ...item }) => item },
+    ];
+
     // Push the queue in time order; drop what the server answered, keep it on a network failure.
+    // Entries and courtesy passes go in two requests: the server judges each item at its own time,
+    // and a pass counts for no anti-passback window, so neither request's order matters to the other.
     async function push() {
       if (pushing || isOffline()) return;
       pushing = true;
       try {
         const db = await dbReady;
         const items = (await run(db, "queue", "readonly", (store) => store.getAll())).sort((a, b) => a.at.localeCompare(b.at));
-        if (items.length) {
-          const payload = items.map(({ name, ...item }) => item);
-          const answer = await request("POST", "/api/v1/check-ins/bulk/", { items: payload });
+        for (const route of ROUTES) {
+          const group = items.filter(route.takes);
+          if (!group.length) continue;
+          const answer = await request("POST", route.path, { items: group.map(route.body) });
           answer.results.forEach((result, index) => {
-            const item = items[index];
+            const item = group[index];
             if (result.status === "refused" || result.status === "invalid") {
               state.conflicts.unshift({ event_id: item.event_id, name: item.name, at: item.at, code: result.code, detail: result.detail });
             }
           });
-          await run(db, "queue", "readwrite", (store) => { items.forEach((item) => store.delete(item.event_id)); });
+          await run(db, "queue", "readwrite", (store) => { group.forEach((item) => store.delete(item.event_id)); });
+          await save();
+        }
+        if (items.length) {
           state.localEntries = {};
           await save();
         }
@@ -222,7 +266,7 @@
     }
 
     const api = {
-      decide, push, search, dismissConflict, isOffline,
+      decide, decideCourtesy, push, search, dismissConflict, isOffline,
       get queued() { return queued; },
       get lastSync() { return state.lastSync ? timeFmt.format(new Date(state.lastSync)) : "never"; },
       get conflicts() { return state.conflicts; },

@@ -1,6 +1,7 @@
 // Front desk: keyboard only. A keyboard-wedge scanner types GYM_QR_<token> + Enter into #scan.
 // Anything else typed there searches members; Enter checks the selected one in, F2 grants a
-// courtesy pass (allowed roles only). The side panel follows the organization's WebSocket.
+// courtesy pass (allowed roles only) to the selected member, or to a new guest named as typed when
+// nobody is found (Shift+F2: a new guest always). The side panel follows the organization's WebSocket.
 (function () {
   "use strict";
   const root = document.getElementById("desk");
@@ -27,7 +28,7 @@
   let busy = false;
   // Offline mode (desk-offline.js): decides entries from the door manifest and queues them.
   const offline = DeskOffline({
-    slug, tz, csrf, cacheName: root.dataset.cache, serviceWorker: root.dataset.sw, scope: root.dataset.scope,
+    slug, tz, csrf, canCourtesy, cacheName: root.dataset.cache, serviceWorker: root.dataset.sw, scope: root.dataset.scope,
     onChange: () => showOffline(),
   });
 
@@ -73,6 +74,7 @@
     member_not_found: "No such member",
     permission_denied: "Not allowed",
     reason_required: "Give a reason",
+    name_required: "Give the guest's name",
   };
 
   function showResult(kind, data) {
@@ -92,7 +94,9 @@
       text(why, "");
     }
     text(who, member.name || "");
-    if (member.id) {
+    if (data.offline && data.visit && data.visit.access_type === "courtesy") {
+      text(facts, ["Courtesy pass", member.guest ? "new guest" : "", "Decided offline"].filter(Boolean).join(" · "));
+    } else if (member.id) {
       const parts = [];
       if (member.access_type === "staff") parts.push("Staff");
       else {
@@ -156,14 +160,13 @@
   }
 
   async function offlineEntry(path, body) {
-    if (path !== "checkin" || !offline.ready) {
-      showResult("refused", { code: "network", detail: path === "checkin"
-        ? "The server did not answer and this desk has no member list yet. Try again."
-        : "Courtesy passes need the network. Try again when the desk is back online." });
+    if (!offline.ready) {
+      showResult("refused", { code: "network", detail: "The server did not answer and this desk has no member list yet. Try again." });
       return;
     }
-    const { ok, data } = await offline.decide(body);
-    showResult(ok ? "allowed" : "refused", data);
+    const courtesy = path === "checkin/courtesy";
+    const { ok, data } = courtesy ? await offline.decideCourtesy(body) : await offline.decide(body);
+    showResult(ok ? (courtesy ? "courtesy-ok" : "allowed") : "refused", data);
   }
 
   // "Offline — N queued — last sync hh:mm", and the entries the server did not accept.
@@ -234,7 +237,8 @@
     renderResults();
     text(hint, found.length
       ? found.length + (found.length === 1 ? " member" : " members") + " found · Enter checks in " + found[0].name
-      : "No member found for “" + query + "”. Try part of the name, the email or the phone.");
+      : "No member found for “" + query + "”. Try part of the name, the email or the phone."
+        + (canCourtesy ? " F2 gives “" + query + "” a courtesy pass as a new guest." : ""));
   }
 
   function clearSearch(message) {
@@ -296,7 +300,8 @@
     } else if (event.key === "F2") {
       event.preventDefault();
       if (!canCourtesy) { showResult("refused", { code: "permission_denied", detail: "Your role may not grant courtesy passes." }); return; }
-      if (selected >= 0 && found[selected]) openCourtesy(found[selected]);
+      if (!event.shiftKey && selected >= 0 && found[selected]) openCourtesy(found[selected]);
+      else if (value.length >= 2 && !value.startsWith(QR_PREFIX)) openCourtesy({ guest: true, name: value });
     } else if (event.key === "Escape") {
       scan.value = "";
       clearSearch();
@@ -304,9 +309,10 @@
   });
 
   // --- courtesy ------------------------------------------------------------------------------
+  // For a member ({id, name}) or a new guest ({guest: true, name}: created with the pass).
   function openCourtesy(member) {
     courtesyFor = member;
-    text(document.getElementById("courtesy-name"), member.name);
+    text(document.getElementById("courtesy-name"), (member.guest ? "new guest " : "") + member.name);
     courtesyBox.hidden = false;
     reason.value = "";
     reason.focus();
@@ -329,7 +335,7 @@
     closeCourtesy();
     scan.value = "";
     clearSearch();
-    entry("checkin/courtesy", { user_id: member.id, reason: value });
+    entry("checkin/courtesy", member.guest ? { guest_name: member.name, reason: value } : { user_id: member.id, reason: value });
   });
 
   // --- side panel: occupancy, today's visits and refusals, live ------------------------------
