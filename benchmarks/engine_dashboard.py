@@ -3,7 +3,10 @@
 Data shape (one organization per size, Europe/Madrid, in the same check-in table):
   * 2,500 active members; 500 check-ins every local day (a busy gym: each member visits about
     six times a month), between 06:00 and 22:00 local time with a peak in the afternoon
-    (triangular distribution), each 30-120 minutes long and checked out;
+    (triangular distribution), each 30-120 minutes long and checked out. A day's 500 visitors are
+    500 different members (a block of consecutive members starting at a random one each day), so
+    nobody has two sessions on one day and no sessions of one member overlap (PostgreSQL's
+    `no_overlapping_sessions` constraint refuses overlaps);
   * the history ends yesterday and reaches back 200 days (100 k rows) or 2,000 days, about 5.5
     years (1 M rows): the same members at the same daily rate, only a longer past. So the 30-day
     period holds ~15,000 check-ins in both cases and a dashboard whose cost follows the period, not
@@ -59,14 +62,18 @@ def generate(organization, days: int, end_day, *, recalculate: bool) -> None:
                 organization_id, attendee_type_id, attendee_id, checked_in_at, checked_out_at, duration,
                 method, source, kind, auto_closed, late_minutes, early_leave_minutes, location, notes,
                 metadata, created_at)
-            SELECT %(org)s, %(ct)s, %(lo)s + floor(random() * %(members)s)::bigint, s.at, s.at + s.dur, s.dur,
+            SELECT %(org)s, %(ct)s, %(lo)s + (days.first_member + i) %% %(members)s, s.at, s.at + s.dur, s.dur,
                    'qr_code', 'api', 'visit', false, 0, 0, '', '', '{}'::jsonb, s.at
             FROM (
-                SELECT (d::date + make_interval(mins => (360 + floor(960 * (random() + random()) / 2))::int))
+                SELECT d, floor(random() * %(members)s)::int AS first_member
+                FROM generate_series(%(start)s::date, %(start)s::date + %(n)s - 1, interval '1 day') AS d
+                OFFSET 0
+            ) AS days
+            CROSS JOIN generate_series(1, %(per_day)s) AS i
+            CROSS JOIN LATERAL (
+                SELECT (days.d::date + make_interval(mins => (360 + floor(960 * (random() + random()) / 2))::int))
                            AT TIME ZONE %(tz)s AS at,
                        make_interval(mins => (30 + floor(random() * 90))::int) AS dur
-                FROM generate_series(%(start)s::date, %(start)s::date + %(n)s - 1, interval '1 day') AS d,
-                     generate_series(1, %(per_day)s) AS i
             ) AS s
             """,
             {"org": organization.pk, "ct": ct, "lo": lo, "members": MEMBERS, "tz": organization.time_zone,

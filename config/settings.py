@@ -117,10 +117,14 @@ if DATABASE_URL:
         # a connection. Without it, after a database restart each worker's first request fails once
         # and the broken connection is then replaced. Off by default, as in Django.
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
-        # Django's default, client-side parameter binding. Server-side binding stored integers beyond
-        # a column's range wrapped to 32 bits (4294968796 as 1500) instead of refusing them, see
-        # attendance/tests/test_postgres_binding.py.
+        # Server-side parameter binding with prepared statements: PostgreSQL plans a statement the
+        # fifth time a connection runs it and reuses the plan after (docs/benchmarks.md: a third of
+        # its CPU per check-in). Integers are range-checked (config/postgres.py); the safety tests are
+        # attendance/tests/test_postgres_binding.py. Off (DB_PREPARED_STATEMENTS=false) behind a
+        # connection pooler in transaction mode, which cannot keep a connection's prepared statements.
         _options = DATABASES["default"].setdefault("OPTIONS", {})
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            _options.update({"server_side_binding": True, "prepare_threshold": 5})
         if DB_POOL_MAX_SIZE:
             if DB_CONN_MAX_AGE:
                 raise ImproperlyConfigured("Set DB_POOL_MAX_SIZE or DB_CONN_MAX_AGE, not both (a pool keeps the connections).")

@@ -14,4 +14,9 @@ class OrganizationsConfig(AppConfig):
     verbose_name = "Organizations and access"
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
+        from config import postgres
         from organizations import schema  # noqa: F401  (registers the OpenAPI auth extension)
+
+        connection_created.connect(postgres.on_connection_created, dispatch_uid="config.postgres.integers")

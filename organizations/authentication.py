@@ -36,11 +36,11 @@ def device_for_key(raw_key: str) -> DeviceKey | None:
     every process at once.
     """
     key_hash = DeviceKey.hash_key(raw_key)
-    device = (
-        DeviceKey.objects.select_related("organization", *(f"organization__{name}" for name in ORGANIZATION_WITH))
-        .filter(key_hash=key_hash, revoked_at__isnull=True).first()
-    )
-    if device is None:
+    devices = DeviceKey.objects.select_related("organization", *(f"organization__{name}" for name in ORGANIZATION_WITH))
+    try:
+        # get(), not first(): the hash is unique, so the look-up needs no ORDER BY.
+        device = devices.get(key_hash=key_hash, revoked_at__isnull=True)
+    except DeviceKey.DoesNotExist:
         return None
     now = timezone.now()
     # Write at most once a minute per device: a busy turnstile must not turn every scan into a write.

@@ -1,8 +1,9 @@
 """PostgreSQL parameter binding: an out-of-range integer is refused, statements keep answering after
 rollbacks and across a migration that changes a column's type.
 
-Django's server-side binding (OPTIONS server_side_binding) failed the first test: 2**31 was stored
-as -2147483648 and 4294968796 as 1500 (wrapped to 32 bits). The settings use client-side binding."""
+The settings use server-side binding with prepared statements (config/settings.py). Without the
+range-checked integer dumpers of config/postgres.py the first test fails: psycopg's binary dumper
+stores 2**31 as -2147483648 and 4294968796 as 1500 (wrapped to 32 bits)."""
 
 import pytest
 from django.conf import settings

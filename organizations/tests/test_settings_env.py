@@ -122,6 +122,40 @@ def test_health_checks_decide_whether_a_database_restart_costs_a_request(checks,
 
 
 @pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL; CI runs it there")
+@pytest.mark.parametrize(("setting", "expected"), [(None, "1 2147483647 refused"), ("false", "0 2147483647 refused")])
+def test_statements_are_prepared_unless_switched_off_and_integers_stay_range_checked(setting, expected):
+    """By default a statement run five times is prepared on the server (pg_prepared_statements);
+    DB_PREPARED_STATEMENTS=false keeps client-side binding. Either way an integer beyond int4 is
+    refused, and the largest one is taken as it is."""
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import DataError, connection\n"
+        "from django.db.models import IntegerField\n"
+        "with connection.cursor() as c:\n"
+        "    for _ in range(6):\n"
+        "        c.execute('SELECT count(*) FROM pg_class WHERE relpages > %s', [0])\n"
+        "    c.execute(\"SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%relpages%%'\")\n"
+        "    prepared = c.fetchone()[0]\n"
+        "    c.execute('CREATE TEMP TABLE probe (n integer)')\n"
+        "def store(value):\n"
+        "    with connection.cursor() as c:\n"
+        "        c.execute('INSERT INTO probe (n) VALUES (%s) RETURNING n', [IntegerField().get_db_prep_save(value, connection)])\n"
+        "        return c.fetchone()[0]\n"
+        "largest = store(2**31 - 1)\n"
+        "try:\n"
+        "    store(2**31)\n"
+        "    over = 'stored'\n"
+        "except DataError:\n"
+        "    over = 'refused'\n"
+        "print(prepared, largest, over)\n"
+    )
+    env = {"DB_CONN_MAX_AGE": "60"} | ({"DB_PREPARED_STATEMENTS": setting} if setting else {})
+    result = run_on_postgres(script, **env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="needs PostgreSQL; CI runs it there")
 def test_ensure_database_creates_a_missing_database_once():
     """`make run` against a fresh PostgreSQL server: the database DATABASE_URL names is created, and
     a second run leaves it as it is."""
