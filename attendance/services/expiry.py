@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from attendance import events, live, registry, schedules
 from attendance.models import CheckIn, Kind, MonthlyRollup, WeeklyShift
-from attendance.services.common import SESSION_CLEARED, month_of
+from attendance.services.common import month_of
 from attendance.services.rollups import rollup_bump, session_seconds
 from organizations.models import Organization
 
@@ -117,10 +117,6 @@ def _close_batch(organization: Organization, expired, candidates: list[tuple[int
         update_fields=["seconds_present"],
     )
     _classify_scheduled(organization, batch)
-    for attendee_type_id, attendee_ids in by_type.items():
-        registry.model_for_content_type_id(attendee_type_id).objects.filter(
-            pk__in=attendee_ids, session_check_in_id__in=ids
-        ).update(**SESSION_CLEARED)
     return ids
 
 
