@@ -1,19 +1,46 @@
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 
 from attendance import registry, services
 from attendance.exceptions import Refused
-from attendance.models import CheckIn, Correction, CorrectionStatus, Member, MonthlyRollup, Refusal, WeeklyShift
+from attendance.models import (
+    CheckIn,
+    Correction,
+    CorrectionStatus,
+    Member,
+    MonthlyRollup,
+    Refusal,
+    WeeklyShift,
+    open_sessions_of,
+    with_open_session,
+)
 from attendance.services.common import refuse_overlap
 from config.errors import DomainError
 from organizations.admin_scoping import ScopedModelAdmin
 from organizations.admin_zone import OrganizationTimeZoneAdmin
 
 
+class OpenSessionFilter(admin.SimpleListFilter):
+    """Attendees with an open session (checked in), or without one; for any attendee model's admin."""
+
+    title = "checked in"
+    parameter_name = "checked_in"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() not in ("yes", "no"):
+            return queryset
+        is_open = Exists(open_sessions_of(queryset.model).filter(attendee_id=OuterRef("pk")))
+        return queryset.filter(is_open if self.value() == "yes" else ~is_open)
+
+
 @admin.register(Member)
 class MemberAdmin(ScopedModelAdmin):
-    list_display = ["full_name", "organization", "email", "phone", "status", "total_visits", "last_visit_at", "session_active"]
-    list_filter = ["status", "session_active", "attendance_enabled", "organization"]
+    list_display = ["full_name", "organization", "email", "phone", "status", "total_visits", "last_visit_at", "checked_in"]
+    list_filter = ["status", OpenSessionFilter, "attendance_enabled", "organization"]
     list_select_related = ["organization"]
     search_fields = ["first_name", "last_name", "email", "phone", "rfid_tag"]
     raw_id_fields = ["user"]
@@ -22,6 +49,13 @@ class MemberAdmin(ScopedModelAdmin):
         "session_active", "session_check_in_id", "session_expected_checkout_at", "session_method",
     ]
     show_full_result_count = False
+
+    def get_queryset(self, request):
+        return with_open_session(super().get_queryset(request))
+
+    @admin.display(boolean=True, description="checked in")
+    def checked_in(self, member: Member) -> bool:
+        return member.session_active
 
 
 class CheckInForm(forms.ModelForm):

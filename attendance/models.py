@@ -7,8 +7,9 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from organizations.models import DeviceKey, Organization
 
@@ -41,8 +42,10 @@ class Kind(models.TextChoices):
 class AttendeeMixin(models.Model):
     """Adds the attendance fields to any model with an `organization` foreign key.
 
-    The counters and the current-session fields are written only by attendance.services while the
-    attendee row is locked. Subclasses may override `attendance_is_active`, `attendance_name` and
+    The counters are written only by attendance.services while the attendee row is locked. The
+    current session is not stored here: it is the attendee's open CheckIn (`open_session`), and
+    `session_active`, `session_check_in_id`, `session_expected_checkout_at` and `session_method` are
+    read from it. Subclasses may override `attendance_is_active`, `attendance_name` and
     `attendance_shift_for`.
     """
 
@@ -52,13 +55,58 @@ class AttendeeMixin(models.Model):
     visits_month = models.DateField(null=True, blank=True, editable=False, help_text="Month of visits_this_month.")
     first_visit_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_visit_at = models.DateTimeField(null=True, blank=True, editable=False)
-    session_active = models.BooleanField(default=False, editable=False)
-    session_check_in_id = models.BigIntegerField(null=True, blank=True, editable=False)
-    session_expected_checkout_at = models.DateTimeField(null=True, blank=True, editable=False)
-    session_method = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         abstract = True
+
+    @cached_property
+    def open_session(self) -> "CheckIn | None":
+        """The attendee's open check-in, or None (at most one is open: `one_open_session_per_attendee`).
+
+        Read when first asked and kept on the instance; the engine asks under the attendee's lock and
+        keeps it in step with its own writes (`attendance_session_opened` / `_closed`).
+        `refresh_from_db()` reads it again.
+        """
+        return open_sessions_of(type(self)).filter(attendee_id=self.pk).first()
+
+    def _open_session_value(self, annotation: str, attribute: str):
+        # A list annotated by `with_open_session` answers from its own query; otherwise the open row does.
+        if annotation in self.__dict__ and "open_session" not in self.__dict__:
+            return self.__dict__[annotation]
+        row = self.open_session
+        return getattr(row, attribute) if row is not None else None
+
+    @property
+    def session_check_in_id(self) -> int | None:
+        return self._open_session_value("open_session_id", "pk")
+
+    @property
+    def session_active(self) -> bool:
+        return self.session_check_in_id is not None
+
+    @property
+    def session_expected_checkout_at(self):
+        return self._open_session_value("open_session_expected_checkout_at", "expected_checkout_at")
+
+    @property
+    def session_method(self) -> str:
+        return self._open_session_value("open_session_method", "method") or ""
+
+    def attendance_session_opened(self, row: "CheckIn") -> None:
+        """Note that the engine opened `row` for this (locked) attendee."""
+        self.open_session = row
+
+    def attendance_session_closed(self, check_in_id: int) -> None:
+        """Note that the engine closed check-in `check_in_id` of this (locked) attendee."""
+        current = self.__dict__.get("open_session")
+        if current is not None and current.pk == check_in_id:
+            self.open_session = None
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None) -> None:
+        if fields is None:
+            for name in ("open_session", *OPEN_SESSION_ANNOTATIONS):
+                self.__dict__.pop(name, None)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
 
     def attendance_is_active(self) -> bool:
         """Return whether this attendee may check in at all (e.g. not suspended)."""
@@ -66,6 +114,32 @@ class AttendeeMixin(models.Model):
 
     def attendance_name(self) -> str:
         return str(self)
+
+
+OPEN_SESSION_ANNOTATIONS = ("open_session_id", "open_session_expected_checkout_at", "open_session_method")
+
+
+def open_sessions_of(model: type) -> QuerySet:
+    """The open check-ins of the rows of attendee model `model`."""
+    return CheckIn.objects.filter(
+        attendee_type=ContentType.objects.get_for_model(model), checked_out_at__isnull=True
+    )
+
+
+def with_open_session(queryset: QuerySet) -> QuerySet:
+    """`queryset` of attendees, each row read with its open session's id, expected check-out and
+    method in the same statement (one index probe each), so a list's `session_*` values cost no query.
+
+    A snapshot for display: an engine write reads the session under the attendee's lock instead
+    (`open_session`), as a concurrent write that committed while the lock was awaited is not
+    visible to the statement that awaited it (PostgreSQL, READ COMMITTED).
+    """
+    rows = open_sessions_of(queryset.model).filter(attendee_id=OuterRef("pk"))
+    return queryset.annotate(
+        open_session_id=Subquery(rows.values("pk")[:1]),
+        open_session_expected_checkout_at=Subquery(rows.values("expected_checkout_at")[:1]),
+        open_session_method=Subquery(rows.values("method")[:1]),
+    )
 
 
 class MemberStatus(models.TextChoices):

@@ -164,9 +164,9 @@ def insert_members(organization, count: int) -> tuple[int, int]:
     sql(
         """
         INSERT INTO attendance_member (
-            organization_id, attendance_enabled, total_visits, visits_this_month, session_active,
-            session_method, first_name, last_name, email, phone, status, qr_token, rfid_tag, created_at)
-        SELECT %s, true, 0, 0, false, '', 'Bench', 'Member ' || g, '', '', 'active', %s || '-' || g, '', now()
+            organization_id, attendance_enabled, total_visits, visits_this_month,
+            first_name, last_name, email, phone, status, qr_token, rfid_tag, created_at)
+        SELECT %s, true, 0, 0, 'Bench', 'Member ' || g, '', '', 'active', %s || '-' || g, '', now()
         FROM generate_series(1, %s) AS g
         """,
         [organization.pk, f"bench-{organization.slug}", count],

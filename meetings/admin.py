@@ -42,7 +42,7 @@ class PersonAdmin(ScopedModelAdmin):
     search_fields = ["first_name", "last_name", "email", "google_user_id"]
     list_filter = ["organization"]
     readonly_fields = ["total_visits", "visits_this_month", "first_visit_at", "last_visit_at"]
-    exclude = ["session_active", "session_check_in_id", "session_expected_checkout_at", "session_method", "visits_month"]
+    exclude = ["visits_month"]
 
 
 @admin.register(Teacher)

@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.contenttypes.admin import GenericTabularInline
 
-from attendance.models import WeeklyShift
+from attendance.admin import OpenSessionFilter
+from attendance.models import WeeklyShift, with_open_session
 from organizations.admin_scoping import ScopedModelAdmin, TenantScopedAdmin
 from staff import kiosk, services
 from staff.models import PastRate, Staff
@@ -28,10 +29,15 @@ class PastRateInline(admin.TabularInline):
         return False
 
 
+class OnDutyFilter(OpenSessionFilter):
+    title = "on duty"
+    parameter_name = "on_duty"
+
+
 @admin.register(Staff)
 class StaffAdmin(ScopedModelAdmin):
     list_display = ["full_name", "organization", "department", "is_active", "is_on_duty", "last_clock_in", "last_clock_out"]
-    list_filter = ["session_active", "is_active", "department", "organization"]
+    list_filter = [OnDutyFilter, "is_active", "department", "organization"]
     list_select_related = ["organization", "user"]
     search_fields = ["first_name", "last_name", "user__username", "department"]
     raw_id_fields = ["user"]
@@ -41,8 +47,8 @@ class StaffAdmin(ScopedModelAdmin):
     form = kiosk.KioskCredentialsForm
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(last_clock_in=Staff.last_clock_in_subquery(),
-                                                      last_clock_out=Staff.last_clock_out_subquery())
+        return with_open_session(super().get_queryset(request)).annotate(
+            last_clock_in=Staff.last_clock_in_subquery(), last_clock_out=Staff.last_clock_out_subquery())
 
     def save_model(self, request, obj, form, change):
         """A changed hourly rate takes effect today through the service, so past days keep theirs."""

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from attendance import registry
 from attendance import services as engine
-from attendance.models import CheckIn, WeeklyShift
+from attendance.models import CheckIn, WeeklyShift, open_sessions_of
 from organizations.dates import local_datetime, local_today
 from organizations.demo import DEMO_PASSWORD, demo_cast, demo_membership, demo_organization, demo_user
 from organizations.models import DeviceKey, DeviceKind
@@ -83,7 +83,7 @@ def seed(progress) -> str:
     if CheckIn.objects.filter(organization=hotel, attendee_type=ct).exists():
         return summary + " (history already present)"
     _history(hotel, people, progress)
-    on_duty = Staff.objects.filter(organization=hotel, session_active=True).count()
+    on_duty = open_sessions_of(Staff).filter(organization=hotel).count()
     return summary + f"; {on_duty} on duty now"
 
 
@@ -117,7 +117,8 @@ def _history(hotel, people, progress) -> None:
             progress(f"clock history down to {days_ago} day(s) ago")
     services.staff_auto_checkout(organization=hotel, now=now)
     # Whatever the hour of seeding, the board should show a busy hotel: a few people came in early.
-    off = [s for s in Staff.objects.filter(organization=hotel, session_active=False).order_by("pk")]
+    on_duty = open_sessions_of(Staff).filter(organization=hotel).values("attendee_id")
+    off = list(Staff.objects.filter(organization=hotel).exclude(pk__in=on_duty).order_by("pk"))
     for staff in rng.sample(off, k=max(0, min(len(off), 6 - (len(people) - len(off))))):
         at = now - timedelta(minutes=rng.randint(5, 150))
         last_out = CheckIn.objects.filter(attendee_type__model="staff", attendee_id=staff.pk).aggregate(

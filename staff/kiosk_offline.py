@@ -25,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from attendance.models import with_open_session
 from config.errors import DomainError
 from organizations.idempotency import events_claim, events_complete
 from organizations.models import Organization
@@ -40,8 +41,8 @@ ACTIONS = ("clock_in", "clock_out")
 
 def kiosk_manifest(organization: Organization) -> dict:
     """What a kiosk of `organization` needs to clock staff offline (see the module's docstring)."""
-    people = (Staff.objects.filter(organization=organization, is_active=True)
-              .exclude(kiosk_pin="", kiosk_badge_hash__isnull=True).order_by("pk"))
+    people = with_open_session(Staff.objects.filter(organization=organization, is_active=True)
+                               .exclude(kiosk_pin="", kiosk_badge_hash__isnull=True).order_by("pk"))
     staff = []
     for person in people:
         offline_pin = person.kiosk_pin.startswith(OFFLINE_HASHER + "$") and person.kiosk_pin.count("$") == 3

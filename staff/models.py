@@ -47,7 +47,6 @@ class Staff(AttendeeMixin):
                                     condition=Q(kiosk_badge_hash__isnull=False), name="one_badge_per_hotel"),
         ]
         indexes = [
-            models.Index(fields=["organization", "session_active"], name="staff_org_session_active"),
             models.Index(fields=["organization", "department"], name="staff_org_department"),
         ]
 
@@ -75,10 +74,7 @@ class Staff(AttendeeMixin):
     @classmethod
     def on_duty_since_subquery(cls):
         """When each row's open session began, for `annotate(on_duty_since=...)`."""
-        from attendance.models import CheckIn
-
-        return Subquery(CheckIn.objects.filter(pk=OuterRef("session_check_in_id"), checked_out_at__isnull=True)
-                        .values("checked_in_at")[:1])
+        return Subquery(cls._own_check_ins().filter(checked_out_at__isnull=True).values("checked_in_at")[:1])
 
     @property
     def full_name(self) -> str:
@@ -108,9 +104,7 @@ class Staff(AttendeeMixin):
     @cached_property
     def on_duty_since(self):
         """When the open session began; None off duty (selectors may annotate it instead)."""
-        if not self.session_active:
-            return None
-        return self._clock_times().filter(pk=self.session_check_in_id).values_list("checked_in_at", flat=True).first()
+        return self.open_session.checked_in_at if self.open_session is not None else None
 
     def attendance_is_active(self) -> bool:
         return self.is_active

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from attendance import registry, schedules
-from attendance.models import CheckIn, Kind, WeeklyShift
+from attendance.models import CheckIn, Kind, WeeklyShift, with_open_session
 from config.errors import NotFound
 from organizations.dates import local_date, period_bounds
 from organizations.models import Organization
@@ -85,8 +85,8 @@ def shift_warning(*, staff: Staff, at, shifts: list[WeeklyShift] | None = None) 
 def board_snapshot(*, organization: Organization, recent_limit: int = RECENT_LIMIT) -> dict:
     """Everything the big screen shows: who is on duty since when (and who clocked in outside their
     shift), counts per department, recent events."""
-    people = {s.pk: s for s in Staff.objects.filter(organization=organization).select_related("organization")
-              .annotate(on_duty_since=Staff.on_duty_since_subquery())}
+    people = {s.pk: s for s in with_open_session(Staff.objects.filter(organization=organization))
+              .select_related("organization").annotate(on_duty_since=Staff.on_duty_since_subquery())}
     on_duty = sorted((s for s in people.values() if s.is_on_duty), key=lambda s: (s.on_duty_since or timezone.now(), s.pk))
     shifts = _shifts_by_staff(organization, [s.pk for s in on_duty])
     departments: dict[str, dict] = {}

@@ -11,12 +11,12 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from attendance import registry, schedules
 from attendance import services as engine
 from attendance.exceptions import Refused
-from attendance.models import CheckIn, WeeklyShift
+from attendance.models import CheckIn, WeeklyShift, open_sessions_of
 from config.errors import DomainError
 from organizations.dates import local_today
 from organizations.models import Organization
@@ -133,7 +133,8 @@ def staff_announce_auto_closed(*, organization: Organization, check_in_ids: list
         organization=organization, pk__in=check_in_ids, attendee_type=registry.content_type_for(Staff)
     ).values_list("attendee_id", "checked_out_at")
     closed = dict(rows)
-    for staff in Staff.objects.filter(pk__in=closed, session_active=False):
+    on_duty = Exists(open_sessions_of(Staff).filter(attendee_id=OuterRef("pk")))
+    for staff in Staff.objects.filter(~on_duty, pk__in=closed):
         broadcast(hotel_channel(organization.slug), CLOCK_EVENT,
                   clock_payload(staff, action="clock_out", at=closed[staff.pk]))
     return len(closed)

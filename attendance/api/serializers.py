@@ -194,6 +194,11 @@ class RefusalSerializer(serializers.ModelSerializer):
 
 
 class MemberSerializer(ModelSerializer):
+    # The member's open session (read from its open check-in; see AttendeeMixin.open_session).
+    session_active = serializers.BooleanField(read_only=True)
+    session_check_in_id = serializers.IntegerField(read_only=True, allow_null=True)
+    session_expected_checkout_at = DateTimeField(read_only=True, allow_null=True)
+
     class Meta:
         model = Member
         fields = [

@@ -13,7 +13,7 @@ from attendance.api import serializers as s
 from attendance.api.filters import CheckInFilter, RefusalFilter
 from attendance.api.permissions import check_readable, readable, readable_entries, record_options
 from attendance.exceptions import CheckInNotFound
-from attendance.models import CheckIn, Correction, Member, Refusal
+from attendance.models import CheckIn, Correction, Member, Refusal, with_open_session
 from config.api import validated as _valid
 from config.errors import DomainError
 from organizations.api.mixins import PrincipalMixin
@@ -242,7 +242,7 @@ class MemberViewSet(PrincipalMixin, viewsets.ModelViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Member.objects.none()
-        queryset = Member.objects.filter(organization=self.organization)
+        queryset = with_open_session(Member.objects.filter(organization=self.organization))
         query = self.request.query_params.get("q")
         if query:
             from django.db.models import Q

@@ -139,8 +139,9 @@ def session_open_locked(
     # now, or the record brings its end, it is written whole, ending by the time the next session
     # starts. Only a time before the last visit costs this query.
     following = None
+    previous = attendee.open_session
     late = attendee.last_visit_at is not None and at < attendee.last_visit_at
-    if late and (attendee.session_active or expected_checkout_at is not None):
+    if late and (previous is not None or expected_checkout_at is not None):
         following = (
             CheckIn.objects.filter(
                 attendee_type=registry.content_type_for(attendee), attendee_id=attendee.pk, checked_in_at__gt=at
@@ -148,8 +149,7 @@ def session_open_locked(
             .order_by("checked_in_at")
             .first()
         )
-    if attendee.session_active and following is None:
-        previous = CheckIn.objects.get(pk=attendee.session_check_in_id)
+    if previous is not None and following is None:
         expected = previous.expected_checkout_at
         if expected is not None and expected <= at:
             # A forgotten check-out the job has not reached yet: closed at its expected time and
@@ -166,7 +166,7 @@ def session_open_locked(
             raise Refused(
                 policy.already_open_message.format(name=attendee.attendance_name()),
                 code=policy.already_open_code,
-                check_in_id=attendee.session_check_in_id,
+                check_in_id=previous.pk,
             )
 
     if expected_checkout_at is None:

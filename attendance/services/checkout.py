@@ -47,9 +47,9 @@ def check_out(
             if not row.is_open:
                 raise Refused("This check-in is already checked out.", code="already_checked_out")
         else:
-            if not locked.session_active:
+            row = locked.open_session
+            if row is None:
                 raise Refused(f"{locked.attendance_name()} is not checked in.", code="not_checked_in")
-            row = CheckIn.objects.get(pk=locked.session_check_in_id)
         ctx = CheckInContext(
             organization=organization, attendee=locked, method=row.method, source=source,
             at=at or timezone.now(), actor=actor, device=device, options=dict(options or {}),
@@ -93,8 +93,8 @@ def toggle(
         locked = attendee_get_for_update(attendee)
         # A session past its expected check-out (where the policy says so) is not open to this press:
         # the check-in below closes it at that time and opens the new one.
-        if locked.session_active and not (
-            at is None and _overdue(source, locked, locked.session_expected_checkout_at, timezone.now())
+        if locked.open_session is not None and not (
+            at is None and _overdue(source, locked, locked.open_session.expected_checkout_at, timezone.now())
         ):
             row = check_out(
                 organization=organization, attendee=locked, at=at, source=source, actor=actor, device=device,

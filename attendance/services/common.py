@@ -20,13 +20,6 @@ from organizations.models import Organization
 CHECK_IN_RECORDED = "check_in.recorded"
 CHECK_OUT_RECORDED = "check_out.recorded"
 
-# The attendee's current-session fields once no session is open.
-SESSION_CLEARED = {
-    "session_active": False, "session_check_in_id": None, "session_expected_checkout_at": None, "session_method": "",
-}
-SESSION_FIELDS = list(SESSION_CLEARED)
-
-
 def refuse_future(*times: datetime | None) -> None:
     """Refuse (400 `time_in_future`) a time later than now plus settings.ATTENDANCE_CLOCK_SKEW_SECONDS:
     every way a check-in, check-out or session reaches the engine calls this."""
@@ -51,12 +44,16 @@ class Attendee(Protocol):
     visits_month: date | None
     first_visit_at: datetime | None
     last_visit_at: datetime | None
+    open_session: CheckIn | None  # read under the lock when first asked (AttendeeMixin.open_session)
     session_active: bool
     session_check_in_id: int | None
     session_expected_checkout_at: datetime | None
-    session_method: str
 
     def attendance_is_active(self) -> bool: ...
+
+    def attendance_session_opened(self, row: CheckIn) -> None: ...
+
+    def attendance_session_closed(self, check_in_id: int) -> None: ...
 
     def attendance_name(self) -> str: ...
 

@@ -20,7 +20,7 @@ from attendance.services.common import (
     refuse_future,
     refuse_overlap,
 )
-from attendance.services.ending import session_close_locked, session_detach, session_judge
+from attendance.services.ending import session_close_locked, session_judge
 from attendance.services.retention import retention_cutoff
 from attendance.services.rollups import rollups_rebuild, visit_record
 from config.errors import Conflict, DomainError
@@ -118,7 +118,7 @@ def _apply_correction(correction: Correction, attendee: Attendee, row: CheckIn |
     if correction.kind == CorrectionKind.MISSING_CHECK_IN:
         start, end = correction.proposed_checked_in_at, correction.proposed_checked_out_at
         if end is None:
-            if attendee.session_active:
+            if attendee.open_session is not None:
                 raise DomainError("This person already has an open session.", code="already_checked_in")
             new = session_open_locked(ctx=ctx)
         else:
@@ -154,6 +154,8 @@ def _apply_correction(correction: Correction, attendee: Attendee, row: CheckIn |
         session_judge(organization=organization, attendee=attendee, row=row, lateness=True)
         row.save(update_fields=["checked_in_at", "checked_out_at", "duration", "late_minutes", "kind",
                                 "early_leave_minutes"])
+        if row.checked_out_at is not None:
+            attendee.attendance_session_closed(row.pk)
         months.add(month_of(row.checked_in_at, organization))
     elif correction.kind == CorrectionKind.DELETE:
         months.add(month_of(row.checked_in_at, organization))
@@ -161,7 +163,7 @@ def _apply_correction(correction: Correction, attendee: Attendee, row: CheckIn |
         row.delete()
         row = None
         correction.check_in = None
-        session_detach(attendee=attendee, check_in_id=snapshot_id)
+        attendee.attendance_session_closed(snapshot_id)
     cutoff = retention_cutoff(organization)
     if months and cutoff is not None and min(months) <= month_of(cutoff, organization):
         # Its rollup counts rows retention purged: rebuilt from the rows that are left, it would lose them.

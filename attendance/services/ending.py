@@ -1,6 +1,5 @@
 """Ending a session: the one close that check-outs, toggles, offline batches, corrections and a
-new check-in that replaces an open session go through, and the one way the attendee's current
-session is cleared (also used by the auto check-out job's batch update)."""
+new check-in that replaces an open session go through."""
 
 from datetime import datetime
 
@@ -11,8 +10,6 @@ from attendance.models import CheckIn, Kind
 from attendance.plugins import CheckInContext, active_plugins
 from attendance.services.common import (
     CHECK_OUT_RECORDED,
-    SESSION_CLEARED,
-    SESSION_FIELDS,
     Attendee,
     check_in_payload,
     month_of,
@@ -22,15 +19,6 @@ from attendance.services.common import (
 from attendance.services.rollups import rollup_bump, session_seconds
 from config.errors import DomainError
 from organizations.models import Organization
-
-
-def session_detach(*, attendee: Attendee, check_in_id: int) -> None:
-    """Clear the attendee's current session if it is `check_in_id`. The attendee's lock must be held."""
-    if attendee.session_check_in_id != check_in_id:
-        return
-    for name, value in SESSION_CLEARED.items():
-        setattr(attendee, name, value)
-    attendee.save(update_fields=SESSION_FIELDS)
 
 
 def session_judge(*, organization: Organization, attendee: Attendee, row: CheckIn, lateness: bool = False) -> None:
@@ -77,7 +65,7 @@ def session_close_locked(
         month=month_of(row.checked_in_at, organization), seconds=session_seconds(row.duration),
         kinds={old_kind: -1, row.kind: 1} if row.kind != old_kind else None,
     )
-    session_detach(attendee=attendee, check_in_id=row.pk)
+    attendee.attendance_session_closed(row.pk)
     for plugin in plugins:
         plugin.after_check_out(ctx, row)
     transaction.on_commit(lambda: events.checked_out.send(sender=CheckIn, check_in=row), robust=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from attendance import events, live, registry, schedules
 from attendance.models import CheckIn, Kind, MonthlyRollup, WeeklyShift
-from attendance.services.common import SESSION_CLEARED, month_of
+from attendance.services.common import month_of
 from attendance.services.rollups import rollup_bump, session_seconds
 from organizations.models import Organization
 
@@ -34,6 +34,8 @@ def checkout_expired(
     expired = CheckIn.objects.filter(organization=organization, checked_out_at__isnull=True, expected_checkout_at__lte=before)
     if type_id is not None:
         expired = expired.filter(attendee_type_id=type_id)
+    # Kinds and early-leave minutes follow the shifts: asked once a run, not once a batch.
+    scheduled = WeeklyShift.objects.filter(organization=organization).exists()
     closed = 0
     after = expired
     while True:
@@ -50,7 +52,7 @@ def checkout_expired(
             after = expired.filter(expected_checkout_at__gte=last_expected).exclude(
                 Q(expected_checkout_at=last_expected, id__lte=last[0])
             )
-            ids = _close_batch(organization, expired, [c[:3] for c in candidates])
+            ids = _close_batch(organization, expired, [c[:3] for c in candidates], scheduled=scheduled)
             closed += len(ids)
             if ids:
                 transaction.on_commit(
@@ -66,11 +68,13 @@ def checkout_expired(
     return closed
 
 
-def _close_batch(organization: Organization, expired, candidates: list[tuple[int, int, int]]) -> list[int]:
+def _close_batch(
+    organization: Organization, expired, candidates: list[tuple[int, int, int]], *, scheduled: bool
+) -> list[int]:
     """Close the candidates whose attendee row this job can lock now (the others wait for the next run).
 
-    Attendee rows are locked first, then their check-ins: the lock order of every engine write, so
-    this job and a door never deadlock.
+    Attendee rows are locked first, then their check-ins (by the UPDATE): the lock order of every
+    engine write, so this job and a door never deadlock.
     """
     by_type: dict[int, list[int]] = {}
     for _, attendee_type_id, attendee_id in candidates:
@@ -81,10 +85,10 @@ def _close_batch(organization: Organization, expired, candidates: list[tuple[int
         rows = model.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk__in=attendee_ids)
         locked.update((attendee_type_id, pk) for pk in rows.values_list("pk", flat=True))
     claimed = [c for c in candidates if (c[1], c[2]) in locked]
-    # Re-read under the attendees' locks: a check-out that committed meanwhile has closed some.
+    # Re-read under the attendees' locks: a check-out that committed meanwhile has closed some. No
+    # row lock is needed for it: every engine write of a session holds its attendee's lock first.
     batch = list(
-        expired.select_for_update(of=("self",))
-        .filter(pk__in=[c[0] for c in claimed])
+        expired.filter(pk__in=[c[0] for c in claimed])
         .values_list("id", "attendee_type_id", "attendee_id", "checked_in_at", "expected_checkout_at")
     )
     if not batch:
@@ -116,11 +120,8 @@ def _close_batch(organization: Organization, expired, candidates: list[tuple[int
         unique_fields=["attendee_type", "attendee_id", "month"],
         update_fields=["seconds_present"],
     )
-    _classify_scheduled(organization, batch)
-    for attendee_type_id, attendee_ids in by_type.items():
-        registry.model_for_content_type_id(attendee_type_id).objects.filter(
-            pk__in=attendee_ids, session_check_in_id__in=ids
-        ).update(**SESSION_CLEARED)
+    if scheduled:
+        _classify_scheduled(organization, batch)
     return ids
 
 

@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDate, TruncMonth
 from attendance import registry
 from attendance.expressions import JSONCountAdd
 from attendance.models import CheckIn, MonthlyRollup
-from attendance.services.common import SESSION_FIELDS, Attendee
+from attendance.services.common import Attendee
 from attendance.services.retention import retention_cutoff
 from organizations.dates import day_bounds, local_date, local_today, month_start, next_month
 from organizations.models import Organization
@@ -91,14 +91,9 @@ def visit_record(*, organization: Organization, attendee: Attendee, row: CheckIn
         attendee.first_visit_at = row.checked_in_at
     if attendee.last_visit_at is None or row.checked_in_at > attendee.last_visit_at:
         attendee.last_visit_at = row.checked_in_at
-    fields = list(COUNTER_FIELDS)
+    attendee.save(update_fields=COUNTER_FIELDS)
     if opens_session:
-        attendee.session_active = True
-        attendee.session_check_in_id = row.pk
-        attendee.session_expected_checkout_at = row.expected_checkout_at
-        attendee.session_method = row.method
-        fields += SESSION_FIELDS
-    attendee.save(update_fields=fields)
+        attendee.attendance_session_opened(row)
 
 
 def recalculate_stats(*, organization: Organization) -> int:
@@ -199,14 +194,9 @@ def _rebuild_attendee_counters(organization: Organization, *, attendee_type_id=N
             r["attendee_id"]: r
             for r in checkins.values("attendee_id").annotate(n=Count("id"), first=Min("checked_in_at"), last=Max("checked_in_at"))
         }
-        open_rows = {
-            r["attendee_id"]: r
-            for r in checkins.filter(checked_out_at__isnull=True).values("attendee_id", "id", "expected_checkout_at", "method")
-        }
         batch = []
         for attendee in attendees.iterator(chunk_size=2000):
             b = bounds.get(attendee.pk, {})
-            o = open_rows.get(attendee.pk)
             attendee.total_visits = totals.get(attendee.pk, 0)
             attendee.visits_this_month = month.get(attendee.pk, 0)
             attendee.visits_month = this_month
@@ -217,9 +207,5 @@ def _rebuild_attendee_counters(organization: Organization, *, attendee_type_id=N
             attendee.first_visit_at = min([*known, *([b["first"]] if b else [])], default=None)
             known = [attendee.last_visit_at] if purged and attendee.last_visit_at else []
             attendee.last_visit_at = max([*known, *([b["last"]] if b else [])], default=None)
-            attendee.session_active = o is not None
-            attendee.session_check_in_id = o["id"] if o else None
-            attendee.session_expected_checkout_at = o["expected_checkout_at"] if o else None
-            attendee.session_method = o["method"] if o else ""
             batch.append(attendee)
-        model.objects.bulk_update(batch, COUNTER_FIELDS + SESSION_FIELDS, batch_size=1000)
+        model.objects.bulk_update(batch, COUNTER_FIELDS, batch_size=1000)

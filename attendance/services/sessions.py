@@ -17,7 +17,6 @@ from attendance.services.common import (
     refuse_future,
     refuse_overlap,
 )
-from attendance.services.ending import session_detach
 from attendance.services.rollups import rollups_rebuild, session_seconds, visit_record
 from config.errors import DomainError
 from organizations.dates import local_date
@@ -92,7 +91,7 @@ def session_remove(*, organization: Organization, source: str, external_id: str)
             return False
         locked = attendee_get_for_update(attendee_of(row))
         month = month_of(row.checked_in_at, organization)
-        session_detach(attendee=locked, check_in_id=row.pk)
+        locked.attendance_session_closed(row.pk)
         attendee_type_id = row.attendee_type_id
         row.delete()
         rollups_rebuild(organization=organization, attendee_type_id=attendee_type_id, attendee_ids=[locked.pk], months={month})

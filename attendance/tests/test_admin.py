@@ -29,6 +29,19 @@ def test_changelists_render(admin_browser, member, model):
     assert response.status_code == 200
 
 
+def test_member_list_filters_by_the_open_session_and_the_change_page_shows_it(admin_browser, org, member):
+    from attendance.models import Member
+
+    other = Member.objects.create(organization=org, first_name="Away", last_name="Member")
+    row = services.check_in(organization=org, attendee=member).check_in
+    url = reverse("admin:attendance_member_changelist")
+    checked_in = admin_browser.get(url, {"checked_in": "yes"}).context["cl"].result_list
+    assert [m.pk for m in checked_in] == [member.pk] and checked_in[0].session_check_in_id == row.pk
+    assert [m.pk for m in admin_browser.get(url, {"checked_in": "no"}).context["cl"].result_list] == [other.pk]
+    page = admin_browser.get(reverse("admin:attendance_member_change", args=[member.pk]))
+    assert page.status_code == 200 and str(row.pk) in page.content.decode()
+
+
 def test_force_check_out_action_closes_and_audits(admin_browser, org, member):
     row = services.check_in(organization=org, attendee=member).check_in
     response = admin_browser.post(

@@ -31,6 +31,32 @@ def test_check_in_creates_an_open_session_and_updates_the_attendee(owner_client,
     assert member.visits_this_month == 1
 
 
+def test_member_list_shows_each_open_session_in_one_statement(owner_client, member, org, django_assert_max_num_queries):
+    expected = timezone.now() + timedelta(hours=2)
+    opened = post(owner_client, URL, {"attendee_id": member.pk, "expected_checkout_at": expected.isoformat()}).json()
+    for i in range(5):
+        Member.objects.create(organization=org, first_name=f"Away {i}")
+
+    def listed():
+        return {m["id"]: m for m in owner_client.get("/api/v1/members/").json()["results"]}
+
+    with django_assert_max_num_queries(12) as few:
+        one = listed()
+    assert one[member.pk]["session_active"] is True and one[member.pk]["session_check_in_id"] == opened["id"]
+    assert one[member.pk]["session_expected_checkout_at"] == opened["expected_checkout_at"]
+    away = [m for pk, m in one.items() if pk != member.pk]
+    assert len(away) == 5 and all(
+        (m["session_active"], m["session_check_in_id"], m["session_expected_checkout_at"]) == (False, None, None)
+        for m in away
+    )
+    for i in range(5):
+        Member.objects.create(organization=org, first_name=f"More {i}")
+    with django_assert_max_num_queries(len(few)):  # five more members, not one more statement
+        assert len(listed()) == 11
+    assert post(owner_client, "/api/v1/check-outs/", {"qr_token": member.qr_token}).status_code == 200
+    assert listed()[member.pk]["session_active"] is False
+
+
 def test_check_in_by_qr_token_and_rfid(owner_client, member):
     member.rfid_tag = "TAG-1"
     member.save()

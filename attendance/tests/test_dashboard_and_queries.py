@@ -86,17 +86,20 @@ def test_dashboard_query_count_does_not_grow_with_history(org):
 def test_check_in_and_check_out_query_counts_are_pinned(org, member, django_assert_num_queries):
     add_history(org, member, 200, datetime(2025, 1, 1, tzinfo=UTC))
     first = datetime(2026, 6, 10, 9, tzinfo=UTC)
-    # Savepoint, lock (with "has shifts?"), "is this a gym?" (the gym policy and plugin ask the
-    # organization's `gym` relation once per organization instance; an API request loads it with the
-    # organization), the row's insert, a rollup update, a rollup insert (first visit of the month), the
-    # attendee, the occupancy and the outbox row for screens, the overlap rule's one look-up, release.
-    with django_assert_num_queries(11):
+    # Savepoint, lock (with "has shifts?"), the open session (its own statement after the lock: the
+    # locking statement does not see a session committed while it waited), "is this a gym?" (the gym
+    # policy and plugin ask the organization's `gym` relation once per organization instance; an API
+    # request loads it with the organization), the row's insert, a rollup update, a rollup insert (first
+    # visit of the month), the attendee's counters, the occupancy and the outbox row for screens, the
+    # overlap rule's one look-up, release.
+    with django_assert_num_queries(12):
         services.check_in(organization=org, attendee=member, at=first)
-    # Savepoint, lock, the open row, its update, rollup update, attendee update, occupancy, outbox, release.
-    with django_assert_num_queries(9):
+    # Savepoint, lock, the open row, its update, rollup update, occupancy, outbox, release (the attendee
+    # row is not written: its open session is the check-in row itself).
+    with django_assert_num_queries(8):
         services.check_out(organization=org, attendee=member, at=first + timedelta(hours=1))
     # A later visit in the month: the rollup is bumped in place, and `org` already knows it is no gym.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         services.check_in(organization=org, attendee=member, at=first + timedelta(hours=5))
 
 
@@ -105,7 +108,7 @@ def test_check_in_api_query_count(owner_client, member, org, django_assert_num_q
     services.check_out(organization=org, attendee=member, at=datetime(2026, 6, 10, 10, tzinfo=UTC))
     # The caller's membership with its organization (and whether it is a gym), then the service's
     # (see above, without the gym question, with the overlap look-up); the attendee is read once, under the lock.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = owner_client.post(
             "/api/v1/check-ins/", {"attendee_id": member.pk, "at": "2026-06-10T15:00:00Z"}, format="json"
         )

@@ -32,8 +32,6 @@ def _open_session(organization, member, *, opened, expected):
     """An open session as a row, the way a bad write of the past left it (the API now refuses it)."""
     row = CheckIn.objects.create(organization=organization, attendee_type=registry.content_type_for(Member),
                                  attendee_id=member.pk, checked_in_at=opened, expected_checkout_at=expected)
-    Member.objects.filter(pk=member.pk).update(session_active=True, session_check_in_id=row.pk,
-                                               session_expected_checkout_at=expected)
     return row
 
 

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from attendance.api.permissions import record_options
+from attendance.models import with_open_session
 from config.api import JSONParser
 from config.api import validated as _valid
 from config.errors import DomainError, Forbidden, NotFound
@@ -102,7 +103,7 @@ class StaffListView(HotelView):
 
     @extend_schema(responses={200: s.StaffSerializer(many=True)})
     def get(self, request, hotel_slug):
-        people = self.hotel.staff_members.annotate(
+        people = with_open_session(self.hotel.staff_members.all()).annotate(
             last_clock_in=Staff.last_clock_in_subquery(), last_clock_out=Staff.last_clock_out_subquery()
         ).order_by(
             "department", "last_name", "first_name", "id"
