@@ -10,7 +10,10 @@ from pathlib import Path
 
 import pytest
 
-REDIS_PORTS = range(8460, 8480)  # this work's own port range; the shared Redis is never touched
+# Ports for the tests' own redis-server (never the shared Redis): REALTIME_TEST_REDIS_PORTS="8390-8399"
+# picks another range, so that test runs sharing a machine do not probe each other's ports.
+_first, _last = (int(p) for p in os.environ.get("REALTIME_TEST_REDIS_PORTS", "8460-8479").split("-"))
+REDIS_PORTS = range(_first, _last + 1)
 
 
 def free_port(ports) -> int:
