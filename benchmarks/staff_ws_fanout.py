@@ -30,7 +30,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402
 import uvloop  # noqa: E402 - the client side runs on uvloop too, as uvicorn's server does
 
-PORTS = dict(zip((1, 2), (int(p) for p in os.environ.get("BENCH_PORTS", "8101,8102").split(","))))
+_ports = [int(p) for p in os.environ.get("BENCH_PORTS", "8101,8102,8103").split(",")]
+PORTS = dict(zip((1, 2), _ports))
+# Where the clock requests go. "gunicorn" (default): a gunicorn of 2 sync workers on the third port,
+# as production serves HTTP (README, Operations: gunicorn for HTTP, uvicorn for /ws/), so a request
+# never waits in the event loop that is writing an event or a heartbeat to 1,000 sockets.
+# "uvicorn": the same uvicorn that holds the sockets, as `make run` serves everything.
+HTTP = os.environ.get("BENCH_HTTP", "gunicorn")
+HTTP_PORT = _ports[2] if len(_ports) > 2 else 8103
 CLIENT_COUNTS = [1, 100, 1000]
 CLOCKS = 10 if common.QUICK else 30
 EVENT_TIMEOUT = 5.0
@@ -101,7 +108,7 @@ def start_relay() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "manage.py", "relay"], cwd=common.ROOT, env=env, start_new_session=True)
 
 
-async def run_scenario(port: int, clients: int, token: str, display_key: str) -> dict:
+async def run_scenario(port: int, http_port: int, clients: int, token: str, display_key: str) -> dict:
     import requests
     import websockets
 
@@ -147,7 +154,7 @@ async def run_scenario(port: int, clients: int, token: str, display_key: str) ->
     session = requests.Session()
     # One unmeasured clock first: the server's first request after start opens connections and fills caches.
     warm = await asyncio.to_thread(
-        session.post, f"http://127.0.0.1:{port}/api/staff/{SLUG}/clock/", headers={"Authorization": f"Token {token}"}, timeout=10
+        session.post, f"http://127.0.0.1:{http_port}/api/staff/{SLUG}/clock/", headers={"Authorization": f"Token {token}"}, timeout=10
     )
     warm.raise_for_status()
     everyone.clear()
@@ -162,7 +169,7 @@ async def run_scenario(port: int, clients: int, token: str, display_key: str) ->
         everyone.clear()
         started = time.perf_counter()
         response = await asyncio.to_thread(
-            session.post, f"http://127.0.0.1:{port}/api/staff/{SLUG}/clock/",
+            session.post, f"http://127.0.0.1:{http_port}/api/staff/{SLUG}/clock/",
             headers={"Authorization": f"Token {token}"}, timeout=10,
         )
         response.raise_for_status()
@@ -198,15 +205,18 @@ def main() -> int:
 
     layer = settings.CHANNEL_LAYERS["default"]
     print(f"   channel layer {layer['BACKEND']} config {json.dumps({k: v for k, v in layer['CONFIG'].items() if k != 'hosts'})}"
-          f" on {common.bench_env()['REDIS_URL']}; DB_POOL_MAX_SIZE={DB_POOL}; uvicorn --ws {WS_IMPL} --ws-per-message-deflate {str(WS_DEFLATE).lower()}; {CLOCKS} clocks per scenario", flush=True)
+          f" on {common.bench_env()['REDIS_URL']}; DB_POOL_MAX_SIZE={DB_POOL}; uvicorn --ws {WS_IMPL} --ws-per-message-deflate {str(WS_DEFLATE).lower()}; clocks to {HTTP}"
+          f"{f' (2 sync workers, port {HTTP_PORT})' if HTTP == 'gunicorn' else ' (the sockets server)'}; {CLOCKS} clocks per scenario", flush=True)
     token, display_key = prepare()
     results = {}
     relay = start_relay()
+    http = common.start_server("gunicorn", 2, HTTP_PORT, Path("/tmp") / f"staff_ws_fanout_gunicorn_{HTTP_PORT}.log") \
+        if HTTP == "gunicorn" else None
     for workers in WORKER_SETUPS:
         server = start_server(workers)
         try:
             for clients in CLIENT_COUNTS:
-                outcome = uvloop.run(run_scenario(PORTS[workers], clients, token, display_key))
+                outcome = uvloop.run(run_scenario(PORTS[workers], HTTP_PORT if http else PORTS[workers], clients, token, display_key))
                 results[(workers, clients)] = outcome
                 s = common.summary_ms(outcome["latencies"]) if outcome["latencies"] else {"p50": float("nan"), "p99": float("nan"), "max": float("nan")}
                 print(f"   workers={workers} clients={clients:5d}: p50 {s['p50']:7.1f} ms  p99 {s['p99']:7.1f} ms  "
@@ -220,6 +230,8 @@ def main() -> int:
         finally:
             stop_server(server)
     stop_server(relay)
+    if http:
+        stop_server(http)
     for (workers, clients), outcome in results.items():
         common.target(f"staff fan-out w{workers} c{clients} handshakes", outcome["failed"] == 0,
                       f"{outcome['failed']} failed of {clients}")

@@ -1,5 +1,6 @@
 """The outbox: live events recorded in the transaction that raised them, until the relay delivered them."""
 
+import json
 import uuid
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -44,6 +45,10 @@ class OutboxEvent(models.Model):
     def message(self) -> dict:
         """The payload as screens and Pusher get it: its own keys, then `event_id` and `sequence`."""
         return {**self.payload, "event_id": str(self.event_id), "sequence": self.sequence}
+
+    def frame(self) -> str:
+        """The WebSocket text frame screens get: `{"event": <name>, "data": <message()>}`."""
+        return json.dumps({"event": self.event, "data": self.message()}, cls=DjangoJSONEncoder)
 
 
 class OutboxChannel(models.Model):

@@ -18,9 +18,15 @@ outbox write commits in its own process, and otherwise polls every REALTIME_POLL
 It runs as `manage.py relay` (its own process), or inside the ASGI process when the channel layer
 is the in-memory one (realtime.asgi). Database work runs through asgiref's thread-sensitive
 executor (one thread, one connection); sends run on the event loop, Pusher's HTTP in a thread pool.
+
+Layer messages carry the WebSocket frame itself, encoded once here: `{"type": "broadcast.event",
+"text": '{"event": <name>, "data": <payload with event_id and sequence>}'}` and `{"type":
+"relay.heartbeat", "text": '{"event": "heartbeat", "data": {"at": <iso>, "interval": <s>}}'}`; a
+consumer writes `text` to its socket as it is (a thousand screens: one encoding, not a thousand).
 """
 
 import asyncio
+import json
 import logging
 import random
 from datetime import timedelta
@@ -163,9 +169,9 @@ class Relay:
                 break
             try:
                 if target == "layer":
-                    await asyncio.wait_for(get_channel_layer().group_send(event.channel, {
-                        "type": "broadcast.event", "event": event.event, "payload": event.message(),
-                    }), SEND_TIMEOUT_SECONDS)
+                    await asyncio.wait_for(get_channel_layer().group_send(
+                        event.channel, {"type": "broadcast.event", "text": event.frame()},
+                    ), SEND_TIMEOUT_SECONDS)
                 else:
                     await loop.run_in_executor(None, pusher_send, event)
             except PermanentFailure as exc:
@@ -178,8 +184,9 @@ class Relay:
         return sent, None
 
     async def _heartbeat(self) -> bool:
-        message = {"type": "relay.heartbeat", "at": timezone.now().isoformat(),
-                   "interval": settings.REALTIME_HEARTBEAT_SECONDS}
+        frame = json.dumps({"event": "heartbeat",
+                            "data": {"at": timezone.now().isoformat(), "interval": settings.REALTIME_HEARTBEAT_SECONDS}})
+        message = {"type": "relay.heartbeat", "text": frame}
         try:
             await asyncio.wait_for(get_channel_layer().group_send(HEARTBEAT_GROUP, message), SEND_TIMEOUT_SECONDS)
         except Exception as exc:

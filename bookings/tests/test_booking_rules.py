@@ -2,6 +2,7 @@
 packages and weekly series (across a DST change)."""
 
 import asyncio
+import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -75,7 +76,8 @@ def test_cancel_promotes_first_come_first_served_with_event(org, tomorrow_class,
     promoted = Booking.objects.get(customer=c, fitness_class=tomorrow_class)
     assert promoted.status == "registered" and promoted.promoted_from_waitlist
     assert received == [promoted.pk]
-    assert message["event"] == events.WAITLIST_PROMOTED and message["payload"]["customer_id"] == c.pk
+    frame = json.loads(message["text"])
+    assert frame["event"] == events.WAITLIST_PROMOTED and frame["data"]["customer_id"] == c.pk
     assert WaitlistEntry.objects.get(customer=c).status == "promoted"
     assert WaitlistEntry.objects.get(customer=d).status == "waiting"
 

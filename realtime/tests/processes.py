@@ -10,10 +10,19 @@ from pathlib import Path
 
 import pytest
 
-REDIS_PORTS = range(8460, 8480)  # this work's own port range; the shared Redis is never touched
+# Ports for the tests' own redis-server (never the shared Redis): REALTIME_TEST_REDIS_PORTS="8390-8399"
+# picks another range, so that test runs sharing a machine do not probe each other's ports.
+_first, _last = (int(p) for p in os.environ.get("REALTIME_TEST_REDIS_PORTS", "8460-8479").split("-"))
+REDIS_PORTS = range(_first, _last + 1)
 
 
 def free_port(ports) -> int:
+    """The first port of `ports` nothing listens on. Under pytest-xdist each worker probes its own
+    share of the range: two workers probing the same port at once would both start a Redis there, one
+    of them would fail to bind, and its test would then kill a Redis that is not the one it uses."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw"):
+        ports = ports[int(worker[2:])::int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))]
     for port in ports:
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) != 0:
@@ -43,6 +52,9 @@ class RedisProcess:
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: socket.socket().connect_ex(("127.0.0.1", self.port)) == 0, 10, "redis to listen")
+        time.sleep(0.1)
+        if self.process.poll() is not None:
+            raise AssertionError(f"redis-server exited ({self.process.returncode}): port {self.port} is someone else's")
         return self
 
     def kill(self) -> None:

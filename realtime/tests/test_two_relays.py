@@ -8,6 +8,7 @@ send an event twice.
 """
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
@@ -88,8 +89,9 @@ def test_two_relays_number_each_event_once_and_screens_get_every_event_in_order(
             except TimeoutError:
                 continue
             if message["type"] == "broadcast.event":
-                got.append(message["payload"])
-                seen.add(message["payload"]["event_id"])
+                data = json.loads(message["text"])["data"]
+                got.append(data)
+                seen.add(data["event_id"])
         return got
 
     async def scenario():

@@ -1,4 +1,5 @@
 import asyncio
+import json
 
 import pytest
 from channels.layers import get_channel_layer
@@ -7,7 +8,7 @@ from channels.layers import get_channel_layer
 @pytest.fixture
 def listen():
     """`listen(group)` joins `group` on the channel layer and returns a function that drains what
-    arrived so far. One event loop per listener: the Redis pub/sub layer subscribes per loop, so
+    arrived so far, each message as `{"type", "event", "data"}` (the relay's frame, decoded). One event loop per listener: the Redis pub/sub layer subscribes per loop, so
     the subscription must live on the loop that later reads it. Loops are closed after the test.
     """
     opened = []
@@ -23,7 +24,8 @@ def listen():
             messages = []
             while True:
                 try:
-                    messages.append(await asyncio.wait_for(layer.receive(channel), timeout=0.3))
+                    message = await asyncio.wait_for(layer.receive(channel), timeout=0.3)
+                    messages.append({"type": message["type"], **json.loads(message["text"])})
                 except TimeoutError:
                     return messages
 
@@ -38,4 +40,4 @@ def listen():
 
 
 def clock_events(messages):
-    return [m["payload"] for m in messages if m["event"] == "clock-status-updated"]
+    return [m["data"] for m in messages if m["event"] == "clock-status-updated"]

@@ -36,7 +36,7 @@ def test_clock_records_the_exact_event_and_the_relay_delivers_it(listen, worker_
     assert events == [{
         "type": "broadcast.event",
         "event": "clock-status-updated",
-        "payload": {"user_id": worker.pk, "staff_id": worker_staff.pk, "is_on_duty": True,
+        "data": {"user_id": worker.pk, "staff_id": worker_staff.pk, "is_on_duty": True,
                     "clock_time": "2025-11-22T14:30:00.000Z", "first_name": "Wanda", "last_name": "Worker",
                     "action": "clock_in", "event_id": str(recorded.event_id), "sequence": 1},
     }]
@@ -44,7 +44,7 @@ def test_clock_records_the_exact_event_and_the_relay_delivers_it(listen, worker_
     with time_machine.travel(NOON + timedelta(hours=1), tick=False):
         worker_client.post("/api/staff/acme/clock/")
     deliver_outbox()
-    (out,) = [m["payload"] for m in drain() if m["event"] == "clock-status-updated"]
+    (out,) = [m["data"] for m in drain() if m["event"] == "clock-status-updated"]
     assert out["action"] == "clock_out" and out["is_on_duty"] is False and out["sequence"] == 2
     assert out["clock_time"] == "2025-11-22T15:30:00.000Z"
 
@@ -56,7 +56,7 @@ def test_staff_without_a_login_are_sent_with_user_id_null(listen, hotel):
     drain = listen("hotel-acme")
     services.staff_clock_toggle(staff=porter)
     deliver_outbox()
-    (payload,) = [m["payload"] for m in drain() if m["event"] == "clock-status-updated"]
+    (payload,) = [m["data"] for m in drain() if m["event"] == "clock-status-updated"]
     assert seven(payload)["user_id"] is None and payload["staff_id"] == porter.pk and payload["is_on_duty"] is True
 
 
@@ -83,7 +83,7 @@ def test_engine_force_check_out_keeps_is_on_duty_in_step(listen, worker_staff, o
     deliver_outbox()
     worker_staff.refresh_from_db()
     assert not worker_staff.is_on_duty and worker_staff.last_clock_out is not None
-    assert [m["payload"]["action"] for m in drain() if m["event"] == "clock-status-updated"] == ["clock_out"]
+    assert [m["data"]["action"] for m in drain() if m["event"] == "clock-status-updated"] == ["clock_out"]
 
 
 # --- the consumer -------------------------------------------------------------------------------
