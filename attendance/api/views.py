@@ -17,8 +17,9 @@ from attendance.models import CheckIn, Correction, Member, Refusal, with_open_se
 from config.api import validated as _valid
 from config.errors import DomainError
 from organizations.api.mixins import PrincipalMixin
+from organizations.batches import batch_answer
 from organizations.dates import local_today
-from organizations.idempotency import HEADER_PARAMETER, KeyInUse, events_claim, events_complete, idempotent
+from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, WORKER_ROLES, DeviceKind
 
 DEVICE_KINDS = {DeviceKind.KIOSK, DeviceKind.TERMINAL, DeviceKind.INTEGRATION}
@@ -81,59 +82,30 @@ class CheckInViewSet(PrincipalMixin, mixins.ListModelMixin, mixins.RetrieveModel
         `invalid` (with its fields) and the others are recorded; only a body without a list of
         items is a 400."""
         raw_items = _valid(s.BulkEnvelopeSerializer, request.data)["items"]
-        merged, parsed = {}, {}
-        for index, raw in enumerate(raw_items):
-            item = s.BulkItemSerializer(data=raw if isinstance(raw, dict) else {})
-            if isinstance(raw, dict) and item.is_valid():
-                parsed[index] = item.validated_data
-            else:
-                merged[index] = _invalid_item(raw, item.errors if isinstance(raw, dict) else None)
-        claims, known = events_claim(request, {i: (parsed[i]["event_id"], raw_items[i]) for i in parsed})
-        merged.update(known)
-        # An event claimed by an identical push still running is run here too: the engine records an
-        # event id once, so both pushes answer recorded or duplicate, never a refusal of the other's work.
-        running = sorted([*claims, *(i for i, r in known.items() if r.get("code") == KeyInUse.code)])
-        valid = []
-        for index in running:
-            try:
-                attendee = s.resolve_attendee(self.organization, parsed[index])
-                record_options(request, attendee, at=parsed[index]["at"])
-                valid.append((index, {**parsed[index], "attendee": attendee}))
-            except DomainError as error:
-                merged[index] = {"event_id": parsed[index]["event_id"], "status": "refused", "code": error.code,
-                                 "detail": error.detail}
-        try:
+
+        def record(items: dict[int, dict]) -> dict[int, dict]:
+            answers, valid = {}, []
+            for index, data in items.items():
+                try:
+                    attendee = s.resolve_attendee(self.organization, data)
+                    record_options(request, attendee, at=data["at"])
+                    valid.append((index, {**data, "attendee": attendee}))
+                except DomainError as error:
+                    answers[index] = {"event_id": data["event_id"], "status": "refused", "code": error.code,
+                                      "detail": error.detail}
             recorded = services.record_bulk(
                 organization=self.organization, device=self.device, items=[item for _, item in valid], actor=self.actor
             )
-            for (original_index, _), result in zip(valid, recorded):
-                merged[original_index] = result
-        finally:
-            events_complete(claims, merged)
-        ordered = [{**merged[i], "index": i} for i in range(len(raw_items))]
-        summary = {}
-        for result in ordered:
-            summary[result["status"]] = summary.get(result["status"], 0) + 1
-        return Response({"summary": summary, "results": ordered})
+            answers.update((index, result) for (index, _), result in zip(valid, recorded, strict=True))
+            return answers
+
+        return Response(batch_answer(request, raw_items, s.BulkItemSerializer, record))
 
     def get_object(self):
         row = self.get_queryset().filter(pk=self.kwargs["pk"]).first()
         if row is None:
             raise CheckInNotFound("No such check-in in this organization.")
         return row
-
-
-def _invalid_item(raw, errors) -> dict:
-    """The answer to a batch item that does not parse: `invalid`, naming its fields."""
-    event_id = raw.get("event_id") if isinstance(raw, dict) else None
-    if errors is None:
-        errors = {"non_field_errors": ["Each item must be an object."]}
-    fields = {name: [str(message) for message in (messages if isinstance(messages, list) else [messages])]
-              for name, messages in errors.items()}
-    name, messages = next(iter(fields.items()))
-    detail = messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}"
-    return {"event_id": str(event_id) if isinstance(event_id, str | int) else None, "status": "invalid",
-            "code": "invalid", "detail": detail, "errors": fields}
 
 
 class CheckOutView(PrincipalMixin, APIView):

@@ -25,8 +25,9 @@ from gamification.api import serializers as s
 from gamification.models import QR_PREFIX, AccessMethod
 from gamification.plugins import member_summary
 from organizations.api.mixins import PrincipalMixin
+from organizations.batches import batch_answer
 from organizations.dates import local_today
-from organizations.idempotency import HEADER_PARAMETER, KeyInUse, events_claim, events_complete, idempotent
+from organizations.idempotency import HEADER_PARAMETER, idempotent
 from organizations.models import DESK_ROLES, MANAGER_ROLES, DeviceKind, Organization, Role
 from organizations.throttles import WebhookAddressThrottle
 
@@ -144,41 +145,15 @@ class CourtesyQueueView(GymView):
     @extend_schema(request=s.GymCourtesyQueueInputSerializer, responses={200: BulkOutputSerializer})
     def post(self, request):
         raw_items = _valid(s.GymCourtesyQueueEnvelopeSerializer, request.data)["items"]
-        answers, parsed = {}, {}
-        for index, raw in enumerate(raw_items):
-            item = s.GymQueuedCourtesySerializer(data=raw if isinstance(raw, dict) else {})
-            if isinstance(raw, dict) and item.is_valid():
-                parsed[index] = item.validated_data
-            else:
-                answers[index] = _invalid_item(raw, item.errors if isinstance(raw, dict) else None)
-        claims, known = events_claim(request, {i: (parsed[i]["event_id"], raw_items[i]) for i in parsed})
-        answers.update(known)
-        # An event an identical push is still running runs here too: it is recorded once either way.
-        running = sorted([*claims, *(i for i, r in known.items() if r.get("code") == KeyInUse.code)])
-        try:
+
+        def record(items: dict[int, dict]) -> dict[int, dict]:
             results = offline.courtesy_queue_record(
-                organization=self.organization, gym=self.gym, items=[parsed[i] for i in running], actor=self.actor,
+                organization=self.organization, gym=self.gym, items=list(items.values()), actor=self.actor,
                 role=request.principal.role,
             )
-            answers.update((index, result) for index, result in zip(running, results, strict=True))
-        finally:
-            events_complete(claims, answers)
-        ordered = [{**answers[i], "index": i} for i in range(len(raw_items))]
-        summary = {}
-        for result in ordered:
-            summary[result["status"]] = summary.get(result["status"], 0) + 1
-        return Response({"summary": summary, "results": ordered})
+            return dict(zip(items, results, strict=True))
 
-
-def _invalid_item(raw, errors) -> dict:
-    """The answer to a queued item that does not parse: `invalid`, naming its fields."""
-    event_id = raw.get("event_id") if isinstance(raw, dict) else None
-    fields = {name: [str(m) for m in (messages if isinstance(messages, list) else [messages])]
-              for name, messages in (errors or {"non_field_errors": ["Each item must be an object."]}).items()}
-    name, messages = next(iter(fields.items()))
-    return {"event_id": str(event_id) if isinstance(event_id, str | int) else None, "status": "invalid",
-            "code": "invalid", "detail": messages[0] if name == "non_field_errors" else f"{name}: {messages[0]}",
-            "errors": fields}
+        return Response(batch_answer(request, raw_items, s.GymQueuedCourtesySerializer, record))
 
 
 class MemberListView(GymView):
